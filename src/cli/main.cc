@@ -1,0 +1,135 @@
+// cordon's command line: argument parsing and printing only. Everything else lives in the
+// libraries below (policy, plan, linux, runner).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/invocation.h"
+#include "linux/host_probe.h"
+#include "linux/sandbox.h"
+#include "runner/one_shot.h"
+
+namespace cordon {
+namespace {
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "cordon: %s\n", e.ToString().c_str());
+  return kExitCordonError;
+}
+
+int RunExec(const Invocation& inv) {
+  if (inv.command.empty()) {
+    return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
+  }
+  auto resolved = Resolve(inv, /*need_command=*/true);
+  if (!resolved) return Fail(resolved.error());
+  RunOutcome outcome = RunOneShot(resolved->plan);
+  if (outcome.kind == RunOutcome::Kind::kSetupFailed ||
+      outcome.kind == RunOutcome::Kind::kExecFailed) {
+    std::fprintf(stderr, "cordon: %s\n", outcome.error.ToString().c_str());
+  }
+  return outcome.ExitStatus();
+}
+
+int RunExplain(const Invocation& inv, bool json) {
+  auto resolved = Resolve(inv, /*need_command=*/false);
+  if (!resolved) return Fail(resolved.error());
+  if (json) {
+    std::cout << PlanToJson(resolved->plan, resolved->policy).dump(2) << "\n";
+  } else {
+    std::cout << PlanToText(resolved->plan, resolved->policy);
+  }
+  return 0;
+}
+
+int RunDoctor() {
+  bool all_ok = true;
+  for (const auto& p : ProbeHost()) {
+    all_ok = all_ok && p.ok;
+    std::printf("%-16s %s  %s\n                 -> %s\n", p.name.c_str(), p.ok ? "ok  " : "WARN",
+                p.found.c_str(), p.action.c_str());
+  }
+  std::printf("running as:      %s\n", ::getuid() == 0 ? "root (ids map to themselves; root keeps "
+                                                         "file capabilities inside the sandbox)"
+                                                       : "an ordinary user");
+  return all_ok ? 0 : 1;
+}
+
+// Splits `cordon [opts] exec|explain [opts] COMMAND ARGS...` at the command: the first argument
+// after the subcommand that is neither an option nor an option's value, or whatever follows
+// `--`. CLI11 then parses only cordon's part, so the command's own flags (`sh -c ...`) are never
+// mistaken for cordon's.
+std::vector<std::string> SplitCommand(std::vector<std::string>& args) {
+  static const char* kValueOptions[] = {"--config", "-c", "-P", "--profile", "-C",
+                                        "--writable-root", "--cd", "--network", "--allow-domain"};
+  size_t i = 0;
+  while (i < args.size() && args[i] != "exec" && args[i] != "explain") ++i;
+  if (i == args.size()) return {};
+  for (++i; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      std::vector<std::string> command(args.begin() + static_cast<long>(i) + 1, args.end());
+      args.resize(i);
+      return command;
+    }
+    if (a.empty() || a[0] != '-') {
+      std::vector<std::string> command(args.begin() + static_cast<long>(i), args.end());
+      args.resize(i);
+      return command;
+    }
+    if (a.find('=') != std::string::npos && a.rfind("--", 0) == 0) continue;  // --opt=value
+    for (const char* o : kValueOptions) {
+      if (a == o) {
+        ++i;  // skip the value
+        break;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+}  // namespace cordon
+
+int main(int argc, char** argv) {
+  using namespace cordon;
+  CLI::App app{"cordon: run commands written by AI coding agents in a sandbox"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cordon " CORDON_VERSION);
+
+  Invocation exec_inv;
+  CLI::App* exec = app.add_subcommand("exec", "run a command in a sandbox");
+  AddPolicyFlags(*exec, exec_inv);
+
+  Invocation explain_inv;
+  bool json = false;
+  CLI::App* explain = app.add_subcommand("explain", "print the resolved policy and the plan");
+  AddPolicyFlags(*explain, explain_inv);
+  explain->add_flag("--json", json, "machine-readable output");
+
+  app.add_subcommand("doctor", "report what this host supports and what cordon does about it");
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> command = SplitCommand(args);
+  try {
+    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "cordon: %s\n", e.what());
+    std::fprintf(stderr, "run 'cordon --help' for usage\n");
+    return kExitCordonError;
+  }
+  if (exec->parsed()) {
+    exec_inv.command = command;
+    return RunExec(exec_inv);
+  }
+  if (explain->parsed()) {
+    explain_inv.command = command;
+    return RunExplain(explain_inv, json);
+  }
+  return RunDoctor();
+}

@@ -1,0 +1,100 @@
+// The plan: exactly what the executor will do for one run, computed from a resolved policy
+// before anything changes. Pure and printable (`cordon explain`), with golden tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "policy/policy.h"
+
+namespace cordon {
+
+enum class MountKind {
+  kRootFromHost,  // the new root is a recursive clone of the host's "/"
+  kRootEmpty,     // the new root is an empty tmpfs: only what rules grant appears
+  kBind,          // bind `source` at `target` (recursive), read-only or writable
+  kMaskDir,       // an empty, read-only directory hides `target`
+  kMaskFile,      // an empty, read-only, mode-000 file hides `target`
+  kProc,          // a fresh procfs for the sandbox's PID namespace
+  kDev,           // a minimal /dev: null zero full random urandom tty, pts, shm
+};
+
+struct MountOp {
+  MountKind kind;
+  std::string source;   // host path (kBind)
+  std::string target;   // path inside the sandbox
+  bool writable = false;
+  std::string why;      // the rule or protection this implements
+};
+
+// Landlock is expressed in the plan as plain grants; linux/landlock.cc maps them to the best
+// ABI the kernel offers.
+struct LandlockGrant {
+  std::string path;
+  bool write = false;   // false: read and execute only
+  std::string why;
+};
+
+struct EnvEdit {
+  enum class Kind { kUnset, kSet };
+  Kind kind;
+  std::string name;
+  std::string value;
+  std::string why;
+};
+
+struct IdMapping {
+  uid_t inside = 0;
+  uid_t outside = 0;
+  uint64_t count = 1;
+};
+
+struct Plan {
+  std::string profile;
+  std::string workspace_root;
+  std::vector<std::string> argv;
+  std::string cwd;                      // inside the sandbox
+
+  // Namespaces: user, mount, pid, ipc, uts and cgroup always; net unless the network is "full".
+  bool new_network_namespace = true;
+  IdMapping uid_map;
+  IdMapping gid_map;
+  bool deny_setgroups = true;           // required to map groups as an unprivileged user
+  // Root keeps the capabilities that act on files it may already touch (inside the user
+  // namespace, so only on files mapped into it); everyone else keeps none. See docs/security.md.
+  std::vector<std::string> kept_capabilities;
+
+  std::vector<MountOp> mounts;          // applied in order
+  std::vector<LandlockGrant> landlock;  // the filesystem allow-list for Landlock
+  bool landlock_full_coverage = false;  // true when Landlock alone enforces every rule
+  std::vector<std::string> landlock_gaps;  // rules only the mount layer enforces, and why
+  bool landlock_tcp_denied = true;      // no TCP bind/connect at all (network none, no binding)
+
+  std::vector<EnvEdit> env_edits;
+  std::vector<std::string> env;         // the command's final environment ("NAME=value")
+  std::vector<std::string> notes;
+};
+
+struct PlanInputs {
+  std::vector<std::string> argv;
+  std::string cd;                       // --cd DIR (inside the workspace); empty: the root
+  std::vector<std::string> env;         // cordon's environment
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs);
+
+// Variables removed from the command's environment, with the reason for each.
+const std::vector<std::pair<std::string, std::string>>& ScrubbedEnvironment();
+
+std::string PlanToText(const Plan& plan, const Policy& policy);
+nlohmann::json PlanToJson(const Plan& plan, const Policy& policy);
+const char* MountKindName(MountKind kind);
+
+}  // namespace cordon

@@ -1,0 +1,36 @@
+// `cordon exec`: one command in a fresh sandbox. The sandbox's init starts the command, reaps
+// every orphan, forwards the signals cordon receives, and reports how the command ended; when
+// the command ends, the init exits and the kernel kills whatever is left in the PID namespace.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "plan/plan.h"
+
+namespace cordon {
+
+// How a run ended: the domain value that the CLI maps to its exit status and tests assert on.
+struct RunOutcome {
+  enum class Kind {
+    kExited,        // the command exited with `code`
+    kSignaled,      // the command was killed by `signal`
+    kExecFailed,    // the command could not be started (not found, not executable, bad cwd)
+    kSetupFailed,   // the sandbox could not be set up: nothing ran
+  };
+  Kind kind = Kind::kSetupFailed;
+  int code = 0;
+  int signal = 0;
+  Error error;      // for kExecFailed and kSetupFailed
+
+  // The exit status cordon itself returns: the command's code, 128+N for signal N, 126/127 when
+  // the command could not be executed, 125 when cordon could not set up the sandbox.
+  int ExitStatus() const;
+};
+
+// Runs plan.argv in a new sandbox with cordon's stdin/stdout/stderr and waits for it.
+// Signals cordon receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) reach the command's
+// process group. Must be called while the process is single-threaded.
+RunOutcome RunOneShot(const Plan& plan);
+
+}  // namespace cordon
