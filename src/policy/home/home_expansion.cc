@@ -3,6 +3,9 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
 
 #include <algorithm>
 #include <map>
@@ -22,6 +25,26 @@ using home_internal::RelativeTo;
 std::string Resolved(const std::string& path) {
   Result<std::string> r = ResolvePath(path);
   return r ? *r : path;
+}
+
+// Where the symlink at `abs` leads, also when it dangles (ResolvePath stops at a missing
+// component, but a dangling link into ~/.ssh must still count as reaching ~/.ssh).
+// nullopt for a loop.
+std::optional<std::string> LinkTarget(const std::string& abs) {
+  std::string cur = abs;
+  for (int hops = 0; hops < 40; ++hops) {  // as the kernel's MAXSYMLINKS
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(cur.c_str(), buf, sizeof buf);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof buf) return Resolved(cur);
+    std::string target(buf, static_cast<size_t>(n));
+    if (!target.empty() && target[0] == '/') {
+      cur = NormalizePath(target);
+    } else {
+      std::string dir = Resolved(cur.substr(0, cur.rfind('/')));
+      cur = NormalizePath(dir + "/" + target);
+    }
+  }
+  return std::nullopt;
 }
 
 std::string SshReason(const SshPathRef& ref) {
@@ -142,8 +165,12 @@ class Expander {
       }
       bool is_dir = child.type == DT_DIR;
       if (child.type == DT_LNK) {
-        std::string target = Resolved(abs);
-        if (std::optional<std::string> why = SymlinkProblem(rel, target)) {
+        std::optional<std::string> target = LinkTarget(abs);
+        if (!target) {
+          Exclude(abs, "symlink loop");
+          continue;
+        }
+        if (std::optional<std::string> why = SymlinkProblem(rel, *target)) {
           Exclude(abs, *why);
           continue;
         }
