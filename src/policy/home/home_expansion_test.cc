@@ -156,6 +156,16 @@ TEST_F(HomeExpand, ExtraSensitivePaths) {
 }
 
 TEST_F(HomeExpand, UnlistableHomeGrantsNothing) {
+  MakeDir(H("locked/child"));
+  ::chmod(H("locked").c_str(), 0);
+  std::string locked = H("locked");
+  std::string out = testing_home::RunUnprivileged([&locked] {
+    HomeExpansion x = ExpandHomeGrant(locked, HomeGrantAccess::kRead, {}, {});
+    return (x.ok ? "ok " : "failed ") + std::to_string(x.rules.size()) + " " + x.error;
+  });
+  EXPECT_THAT(out, ::testing::StartsWith("failed 0 "));
+  EXPECT_THAT(out, ::testing::HasSubstr("EACCES"));
+
   HomeExpansion e = ExpandHomeGrant(H("missing"), HomeGrantAccess::kRead, {}, {});
   EXPECT_FALSE(e.ok);
   EXPECT_THAT(e.rules, IsEmpty());
@@ -175,21 +185,28 @@ TEST_F(HomeExpand, SensitiveEntryResolvingToHomeGrantsNothing) {
 }
 
 TEST_F(HomeExpand, ParentOfNestedEntryThatCannotBeListedIsLeftOut) {
-  // .config is a symlink to a directory that does not exist: it cannot be listed, so whether it
-  // would hold gh/ is unknown... but a path that is not a directory holds nothing: granted.
-  // A directory that exists but cannot be listed is left out (checked unprivileged only).
+  // .config is a symlink to a directory that does not exist: a path that is not a directory
+  // holds no gh/, so it is granted. A directory that exists but cannot be listed is left out
+  // (run unprivileged, as root would list it).
   Symlink("/nonexistent-cordon-dir", H(".config"));
   HomeExpansion e = ExpandHomeGrant(home_.path(), HomeGrantAccess::kRead, {}, {});
   ASSERT_TRUE(e.ok);
   EXPECT_THAT(Granted(e), ElementsAre(H(".config")));
-  if (::geteuid() == 0) GTEST_SKIP() << "root lists a mode-000 directory; rest needs non-root";
   std::filesystem::remove(H(".config"));
   MakeDir(H(".config/gh"));
+  MakeDir(H("projects"));
   ::chmod(H(".config").c_str(), 0);
-  e = ExpandHomeGrant(home_.path(), HomeGrantAccess::kRead, {}, {});
-  ASSERT_TRUE(e.ok);
-  EXPECT_THAT(Granted(e), IsEmpty());
-  EXPECT_THAT(e.warnings, Not(IsEmpty()));
+  std::string home = home_.path();
+  std::string out = testing_home::RunUnprivileged([&home] {
+    HomeExpansion x = ExpandHomeGrant(home, HomeGrantAccess::kRead, {}, {});
+    std::string text = x.ok ? "ok\n" : "failed\n";
+    for (const HomeRule& r : x.rules) text += "G " + r.path + "\n";
+    for (const std::string& w : x.warnings) text += "W " + w + "\n";
+    return text;
+  });
+  EXPECT_THAT(out, ::testing::StartsWith("ok\nG " + H("projects") + "\nW " + H(".config") + ": "));
+  EXPECT_THAT(out, ::testing::HasSubstr("EACCES"));
+  EXPECT_THAT(out, Not(::testing::HasSubstr("G " + H(".config"))));
 }
 
 TEST_F(HomeExpand, FixtureConfigEndToEnd) {

@@ -2,13 +2,18 @@
 #pragma once
 
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+
+#include "base/sys.h"
 
 namespace cordon::testing_home {
 
@@ -59,6 +64,33 @@ inline void MakeDir(const std::string& path) { std::filesystem::create_directori
 
 inline void Symlink(const std::string& target, const std::string& link) {
   std::filesystem::create_symlink(target, link);
+}
+
+// Runs `fn` without privileges and returns its text: directly when not root, else in a forked
+// child that has dropped to uid/gid 65534 (root ignores file modes, so a mode-000 fixture means
+// nothing to it). Returns "child failed" if the child could not drop privileges or crashed.
+inline std::string RunUnprivileged(const std::function<std::string()>& fn) {
+  if (::geteuid() != 0) return fn();
+  auto pipe = SysPipe(O_CLOEXEC);
+  if (!pipe) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    pipe->read.reset();
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(3);
+    if (::geteuid() == 0) _exit(4);
+    (void)WriteAll(pipe->write.get(), fn());
+    _exit(0);
+  }
+  pipe->write.reset();
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe->read.get(), buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed";
+  return out;
 }
 
 }  // namespace cordon::testing_home

@@ -148,34 +148,15 @@ TEST_F(SshScan, UnreadableMainConfigStillYieldsItsPath) {
   EXPECT_THAT(r.Paths(), Contains(H(".ssh/config")));
 }
 
-// Runs the scan as uid/gid 65534 in a child when we are root (root ignores file modes), and
-// returns its warnings and paths as text.
+// The scan as text, for running it in an unprivileged child.
 std::string ScanAsUnprivileged(const SshScanInput& in) {
-  auto render = [](const SshConfigPaths& r) {
+  return testing_home::RunUnprivileged([&in] {
+    SshConfigPaths r = ScanSshConfig(in);
     std::string out;
     for (const auto& w : r.warnings) out += "W " + w + "\n";
     for (const auto& p : r.Paths()) out += "P " + p + "\n";
     return out;
-  };
-  if (::geteuid() != 0) return render(ScanSshConfig(in));
-  auto pipe = SysPipe(O_CLOEXEC);
-  if (!pipe) return "pipe failed";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    pipe->read.reset();
-    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(3);
-    (void)WriteAll(pipe->write.get(), render(ScanSshConfig(in)));
-    _exit(0);
-  }
-  pipe->write.reset();
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(pipe->read.get(), buf, sizeof buf)) > 0) out.append(buf, n);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed";
-  return out;
+  });
 }
 
 TEST_F(SshScan, UnreadableIncludedFileIsAWarningAndTheRestIsUsed) {
