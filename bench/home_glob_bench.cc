@@ -2,7 +2,8 @@
 // directory, shaped like a source checkout (nested packages, a few .env files, secrets/ dirs),
 // then times ExpandDenyGlobs over it several times and prints the median, next to a
 // std::filesystem::recursive_directory_iterator walk of the same tree as a baseline.
-// Usage: home_glob_bench [files] [runs]
+// Usage: home_glob_bench [files] [runs] [existing-dir]
+// With an existing directory, the tree is neither generated nor removed (for profiling).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -62,13 +63,20 @@ size_t Generate(const std::string& root, size_t files) {
 int main(int argc, char** argv) {
   size_t files = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
   int runs = argc > 2 ? std::atoi(argv[2]) : 7;
-  char tmpl[] = "/tmp/cordon-home-bench-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
+  bool own_tree = argc <= 3;
+  std::string root;
+  size_t made = 0;
+  if (own_tree) {
+    char tmpl[] = "/tmp/cordon-home-bench-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) {
+      std::perror("mkdtemp");
+      return 1;
+    }
+    root = tmpl;
+    made = Generate(root, files);
+  } else {
+    root = argv[3];
   }
-  std::string root = tmpl;
-  size_t made = Generate(root, files);
   std::vector<std::string> patterns = {"**/*.env", "**/secrets/**", "config/*.pem"};
 
   std::vector<double> ours;
@@ -99,6 +107,6 @@ int main(int argc, char** argv) {
               entries, matches);
   std::printf("ExpandDenyGlobs (3 patterns): median %.2f ms over %d runs\n", Median(ours), runs);
   std::printf("recursive_directory_iterator baseline: median %.2f ms\n", Median(baseline));
-  std::filesystem::remove_all(root);
+  if (own_tree) std::filesystem::remove_all(root);
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "base/sys.h"
 #include "policy/home/home_sensitive.h"
 #include "policy/home/home_test_util.h"
 
@@ -264,6 +265,15 @@ TEST(SensitiveList, HasTheRequiredEntriesEachWithAReason) {
   EXPECT_THAT(paths, IsSupersetOf(std::vector<std::string>{
                          ".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gh",
                          ".netrc", ".pki", ".terraform.d", ".tsh", ".brev"}));
+}
+
+TEST(SensitiveList, EveryEntryIsDocumented) {
+  Result<std::string> doc =
+      ReadFileToString(std::string(CORDON_SOURCE_DIR) + "/docs/home-and-ssh.md");
+  ASSERT_TRUE(doc.ok());
+  for (const SensitiveHomeEntry& e : kSensitiveHomeEntries) {
+    EXPECT_NE(doc->find("| `" + std::string(e.path) + "` |"), std::string::npos) << e.path;
+  }
 }
 
 }  // namespace
