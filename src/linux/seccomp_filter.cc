@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 #include "base/sys.h"
 #include "plan/seccomp_policy.h"
@@ -64,7 +63,9 @@ Status AddRule(scmp_filter_ctx ctx, const SeccompBlock& block) {
   return OkStatus();
 }
 
-Result<SeccompProgram> Compile() {
+}  // namespace
+
+Result<SeccompProgram> CompileSeccompProgram() {
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
                                                        seccomp_release);
   if (!ctx) return PlainError("initialise seccomp", "seccomp_init failed");
@@ -96,16 +97,6 @@ Result<SeccompProgram> Compile() {
   std::memcpy(program.instructions.data(), bytes.data(),
               program.instructions.size() * sizeof(sock_filter));
   return program;
-}
-
-}  // namespace
-
-Result<const SeccompProgram*> CompiledSeccompProgram() {
-  static std::once_flag once;
-  static Result<SeccompProgram>* compiled = nullptr;
-  std::call_once(once, [] { compiled = new Result<SeccompProgram>(Compile()); });
-  if (!*compiled) return compiled->error();
-  return &compiled->value();
 }
 
 }  // namespace cordon
