@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -396,10 +397,24 @@ class ProxyServer::Impl {
     if (!verdict.allowed) return Refuse(c, verdict.reason);
     if (literal) return OnResolved(c, std::vector<IpAddress>{*literal});
     c.phase = Phase::kResolving;
-    resolver_->Resolve(c.host,
-                       [mailbox = mailbox_, id = c.id](Result<std::vector<IpAddress>> answer) {
-                         mailbox->Post(id, std::move(answer));
-                       });
+    // An answer given synchronously on this thread (overrides) is used at once; others come
+    // through the mailbox.
+    struct SyncAnswer {
+      std::thread::id loop = std::this_thread::get_id();
+      bool in_call = true;
+      std::optional<Result<std::vector<IpAddress>>> answer;
+    };
+    auto sync = std::make_shared<SyncAnswer>();
+    resolver_->Resolve(
+        c.host, [mailbox = mailbox_, id = c.id, sync](Result<std::vector<IpAddress>> answer) {
+          if (std::this_thread::get_id() == sync->loop && sync->in_call) {
+            sync->answer = std::move(answer);
+            return;
+          }
+          mailbox->Post(id, std::move(answer));
+        });
+    sync->in_call = false;
+    if (sync->answer) OnAnswer(c, std::move(*sync->answer));
   }
 
   void DrainMailbox() {
@@ -413,19 +428,18 @@ class ProxyServer::Impl {
     for (auto& [id, answer] : answers) {
       const auto it = conns_.find(id);
       if (it == conns_.end() || it->second->phase != Phase::kResolving) continue;
-      Conn& c = *it->second;
-      if (!answer) {
-        const std::string why =
-            answer.error().detail.empty() ? answer.error().ToString() : answer.error().detail;
-        if (c.kind == ProxyListener::Kind::kSocks5) {
-          ReplyAndClose(c, MakeSocks5Reply(kSocksHostUnreachable));
-        } else {
-          ReplyAndClose(c, HttpResponse(502, "cordon: cannot resolve " + c.host + ": " + why));
-        }
-        continue;
-      }
-      OnResolved(c, std::move(*answer));
+      OnAnswer(*it->second, std::move(answer));
     }
+  }
+
+  void OnAnswer(Conn& c, Result<std::vector<IpAddress>> answer) {
+    if (answer) return OnResolved(c, std::move(*answer));
+    const std::string why =
+        answer.error().detail.empty() ? answer.error().ToString() : answer.error().detail;
+    if (c.kind == ProxyListener::Kind::kSocks5) {
+      return ReplyAndClose(c, MakeSocks5Reply(kSocksHostUnreachable));
+    }
+    ReplyAndClose(c, HttpResponse(502, "cordon: cannot resolve " + c.host + ": " + why));
   }
 
   void OnResolved(Conn& c, std::vector<IpAddress> addresses) {
@@ -493,17 +507,8 @@ class ProxyServer::Impl {
     int err = 0;
     socklen_t len = sizeof(err);
     if (getsockopt(c.upstream.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    if (err == 0) {
-      // EPOLLOUT without an error means connected; an edge before completion has err == 0 too
-      // only if connected, so check the peer to be sure.
-      sockaddr_storage peer;
-      socklen_t plen = sizeof(peer);
-      if (getpeername(c.upstream.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
-        return Connected(c);
-      }
-      if (errno == ENOTCONN) return;  // still in progress
-      err = errno;
-    }
+    // The socket was registered while connecting, so its first edge is the connect's outcome.
+    if (err == 0) return Connected(c);
     c.last_connect_errno = err;
     TryNextCandidate(c);
   }
@@ -556,6 +561,11 @@ class ProxyServer::Impl {
         if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
           f->pipe_r.reset(p[0]);
           f->pipe_w.reset(p[1]);
+          // A pipe holds 64 KiB by default; other sizes need F_SETPIPE_SZ (capped by
+          // /proc/sys/fs/pipe-max-size for unprivileged callers: then the default stays).
+          if (options_.buffer_size != 65536) {
+            fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(options_.buffer_size));
+          }
           continue;
         }
       }
