@@ -116,6 +116,10 @@ class Expander {
         // Unknown tokens at $HOME level or above (ControlPath ~/.cm-%C): any matching child.
         ssh_patterns_.push_back({ref.pattern, reason});
         protected_.push_back({path, ref.pattern, "", reason});
+      } else if (!ref.pattern.empty()) {
+        // Outside $HOME with unknown tokens (ControlPath /tmp/ssh-%r@%h:%p): only what the
+        // pattern can name is protected, not all of /tmp.
+        protected_.push_back({path, ref.pattern, "", reason});
       } else {
         protected_.push_back({real, "", "", reason});
       }
@@ -132,8 +136,9 @@ class Expander {
     for (const Protected& p : protected_) {
       // Protections that come from below this very entry are handled when it is expanded.
       if (!p.origin.empty() && PathIsUnder(p.origin, rel) && p.origin != rel) continue;
-      bool hit = PathIsUnder(target, p.abs) || PathIsUnder(p.abs, target) ||
-                 (!p.pattern.empty() && PatternReaches(p.pattern, target));
+      bool hit = p.pattern.empty()
+                     ? PathIsUnder(target, p.abs) || PathIsUnder(p.abs, target)
+                     : PathIsUnder(p.abs, target) || PatternTouches(p.pattern, target);
       if (hit) return "symlink to " + target + ", which reaches a protected path: " + p.reason;
     }
     return std::nullopt;

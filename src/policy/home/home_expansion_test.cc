@@ -127,10 +127,19 @@ TEST_F(HomeExpand, SymlinksThatReachProtectedPathsAreLeftOut) {
   Symlink("/", H("root-link"));         // to an ancestor of $HOME
   Symlink("projects", H("proj-link"));  // harmless
   Symlink("realkeys", H("keys-link"));  // to an SSH-referenced child
-  SshConfigPaths ssh = SshWith({{H("realkeys/id"), "", "identityfile", "/c", 1}});
+  MakeDir(H("shared/ssh-sock"));
+  MakeDir(H("shared/build"));
+  Symlink("shared/ssh-sock", H("sock-link"));  // reaches what a /tmp-like ControlPath names
+  Symlink("shared/build", H("build-link"));    // same directory, not named: harmless
+  SshConfigPaths ssh = SshWith({{H("realkeys/id"), "", "identityfile", "/c", 1},
+                                {"/elsewhere", "/elsewhere/ssh-*", "controlpath", "/c", 2}});
+  Symlink("/elsewhere/ssh-x", H("sock-link2"));
+  Symlink("/elsewhere/other", H("other-link"));
   HomeExpansion e = ExpandHomeGrant(home_.path(), HomeGrantAccess::kRead, ssh, {});
   ASSERT_TRUE(e.ok) << e.error;
-  EXPECT_THAT(Granted(e), ElementsAre(H("proj-link"), H("projects")));
+  EXPECT_THAT(Granted(e), ElementsAre(H("build-link"), H("other-link"), H("proj-link"),
+                                      H("projects"), H("shared"), H("sock-link")));
+  EXPECT_THAT(Excluded(e), Contains(H("sock-link2")));
   EXPECT_THAT(Excluded(e), IsSupersetOf(std::vector<std::string>{H("ssh-link"), H("key-link"),
                                                                  H("home-link"), H("root-link"),
                                                                  H("keys-link"), H("realkeys")}));

@@ -30,4 +30,15 @@ bool PatternReaches(std::string_view pattern, std::string_view path) {
   }
 }
 
+bool PatternTouches(std::string_view pattern, std::string_view path) {
+  size_t pp = 0;
+  size_t ip = 0;
+  for (;;) {
+    std::string_view want = NextComponent(path, &ip);
+    std::string_view pat = NextComponent(pattern, &pp);
+    if (want.empty() || pat.empty()) return true;  // one is a prefix of the other
+    if (::fnmatch(std::string(pat).c_str(), std::string(want).c_str(), 0) != 0) return false;
+  }
+}
+
 }  // namespace cordon

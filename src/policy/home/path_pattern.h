@@ -12,4 +12,8 @@ namespace cordon {
 // at the same place. '*' does not cross '/' and matches a leading '.'.
 bool PatternReaches(std::string_view pattern, std::string_view path);
 
+// True when PatternReaches(pattern, path), or when `path` lies below something that matches
+// `pattern` (a leading run of `path`'s components matches every component of the pattern).
+bool PatternTouches(std::string_view pattern, std::string_view path);
+
 }  // namespace cordon

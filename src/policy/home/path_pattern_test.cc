@@ -16,5 +16,12 @@ TEST(PathPattern, ReachesComponentWise) {
   EXPECT_TRUE(PatternReaches("/home/a/we\\*ird", "/home/a/we*ird"));
 }
 
+TEST(PathPattern, TouchesAlsoBelowAMatch) {
+  EXPECT_TRUE(PatternTouches("/tmp/ssh-*", "/tmp/ssh-abc/x"));
+  EXPECT_TRUE(PatternTouches("/tmp/ssh-*", "/tmp"));
+  EXPECT_FALSE(PatternTouches("/tmp/ssh-*", "/tmp/other"));
+  EXPECT_FALSE(PatternTouches("/tmp/ssh-*", "/var"));
+}
+
 }  // namespace
 }  // namespace cordon
