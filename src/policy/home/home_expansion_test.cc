@@ -129,8 +129,8 @@ TEST_F(HomeExpand, SymlinksThatReachProtectedPathsAreLeftOut) {
   Symlink("realkeys", H("keys-link"));  // to an SSH-referenced child
   MakeDir(H("shared/ssh-sock"));
   MakeDir(H("shared/build"));
-  Symlink("shared/ssh-sock", H("sock-link"));  // reaches what a /tmp-like ControlPath names
-  Symlink("shared/build", H("build-link"));    // same directory, not named: harmless
+  Symlink("shared/ssh-sock", H("sock-link"));  // named by nothing: harmless
+  Symlink("shared/build", H("build-link"));
   SshConfigPaths ssh = SshWith({{H("realkeys/id"), "", "identityfile", "/c", 1},
                                 {"/elsewhere", "/elsewhere/ssh-*", "controlpath", "/c", 2}});
   Symlink("/elsewhere/ssh-x", H("sock-link2"));
