@@ -177,37 +177,44 @@ int Main(int argc, char** argv) {
   RunningProxy splice = StartProxy(true);
   RunningProxy copy = StartProxy(false);
 
-  std::vector<double> direct, via_connect, via_socks, via_copy;
-  for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits every path alike
-    direct.push_back(Download(Path::kDirect, bytes, source->port(), 0, 0));
-    via_connect.push_back(
-        Download(Path::kConnect, bytes, source->port(), splice.http_port, splice.socks_port));
-    via_socks.push_back(
-        Download(Path::kSocks, bytes, source->port(), splice.http_port, splice.socks_port));
-    via_copy.push_back(
-        Download(Path::kConnect, bytes, source->port(), copy.http_port, copy.socks_port));
+  // Each proxied transfer is paired with a direct one right before it, and the ratio is taken
+  // per pair: the machine's load drifts (other builds), and pairing keeps that out of the ratio.
+  struct Variant {
+    const char* name;
+    Path path;
+    const RunningProxy* proxy;
+    std::vector<double> direct, proxied, ratio;
+  };
+  Variant variants[] = {{"CONNECT (splice)", Path::kConnect, &splice, {}, {}, {}},
+                        {"SOCKS5 (splice)", Path::kSocks, &splice, {}, {}, {}},
+                        {"CONNECT (copy)", Path::kConnect, &copy, {}, {}, {}}};
+  for (int r = 0; r < rounds; ++r) {
+    for (Variant& v : variants) {
+      const double d = Download(Path::kDirect, bytes, source->port(), 0, 0);
+      const double p = Download(v.path, bytes, source->port(), v.proxy->http_port,
+                                v.proxy->socks_port);
+      v.direct.push_back(d);
+      v.proxied.push_back(p);
+      v.ratio.push_back(p / d);
+    }
   }
-  const double d = Median(direct);
-  std::printf("transfer of %llu MiB, median of %d rounds, proxy buffers %zu KiB:\n",
+  std::printf("transfer of %llu MiB, median of %d paired rounds, proxy buffers %zu KiB:\n",
               static_cast<unsigned long long>(bytes >> 20), rounds, g_buffer >> 10);
-  std::printf("  direct                  %9.1f MiB/s\n", d);
-  std::printf("  CONNECT (splice)        %9.1f MiB/s  %.2fx direct\n", Median(via_connect),
-              Median(via_connect) / d);
-  std::printf("  SOCKS5 (splice)         %9.1f MiB/s  %.2fx direct\n", Median(via_socks),
-              Median(via_socks) / d);
-  std::printf("  CONNECT (copy)          %9.1f MiB/s  %.2fx direct\n", Median(via_copy),
-              Median(via_copy) / d);
+  for (const Variant& v : variants) {
+    std::printf("  %-17s %8.1f MiB/s   direct %8.1f MiB/s   ratio %.2fx\n", v.name,
+                Median(v.proxied), Median(v.direct), Median(v.ratio));
+  }
 
   ByteEchoServer echo;
-  std::vector<double> rate_direct, rate_proxy;
+  std::vector<double> rate_direct, rate_proxy, rate_ratio;
   for (int r = 0; r < rounds; ++r) {
     rate_direct.push_back(ConnectionRate(Path::kDirect, conns, echo.port(), 0));
     rate_proxy.push_back(ConnectionRate(Path::kConnect, conns, echo.port(), splice.http_port));
+    rate_ratio.push_back(rate_proxy.back() / rate_direct.back());
   }
   std::printf("new connections (connect, 1 byte each way, close), %d per round:\n", conns);
-  std::printf("  direct                  %9.0f conn/s\n", Median(rate_direct));
-  std::printf("  CONNECT                 %9.0f conn/s  %.2fx direct\n", Median(rate_proxy),
-              Median(rate_proxy) / Median(rate_direct));
+  std::printf("  %-17s %8.0f conn/s  direct %8.0f conn/s  ratio %.2fx\n", "CONNECT",
+              Median(rate_proxy), Median(rate_direct), Median(rate_ratio));
 
   std::vector<double> startup;
   for (int r = 0; r < 50; ++r) {
