@@ -4,9 +4,11 @@
 //   - the rate of new connections (connect, one byte each way, close) direct and through CONNECT;
 //   - the cost of ProxyServer::Start + Stop.
 // Prints medians. Usage: net_proxy_bench [--bytes N] [--rounds R] [--conns C] [--buffer B]
+//                                         [--only direct|connect|socks|copy]
 // Everything runs on 127.0.0.1.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -75,10 +77,19 @@ UniqueFd Open(Path path, uint16_t target, uint16_t http_port, uint16_t socks_por
   return std::move(*fd);
 }
 
-// Downloads `bytes` from the kBytes server; returns MiB/s.
-double Download(Path path, uint64_t bytes, uint16_t target, uint16_t http_port,
-                uint16_t socks_port) {
+// CPU time (user + system) of the whole process: client, servers and proxy threads.
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Downloads `bytes` from the kBytes server; returns MiB/s, and the process CPU seconds per GiB.
+double Download(Path path, uint64_t bytes, uint16_t target, uint16_t http_port, uint16_t socks_port,
+                double* cpu_per_gib = nullptr) {
   UniqueFd fd = Open(path, target, http_port, socks_port);
+  const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
   if (!WriteAll(fd.get(), std::to_string(bytes) + "\n")) Die("write size");
   std::vector<char> buf(1 << 20);
@@ -88,7 +99,11 @@ double Download(Path path, uint64_t bytes, uint16_t target, uint16_t http_port,
     if (n <= 0) Die("short download: " + std::to_string(got) + " of " + std::to_string(bytes));
     got += static_cast<uint64_t>(n);
   }
-  return static_cast<double>(bytes) / (1 << 20) / Seconds(Clock::now() - start);
+  const double elapsed = Seconds(Clock::now() - start);
+  if (cpu_per_gib != nullptr) {
+    *cpu_per_gib = (CpuSeconds() - cpu_start) / (static_cast<double>(bytes) / (1 << 30));
+  }
+  return static_cast<double>(bytes) / (1 << 20) / elapsed;
 }
 
 // A one-thread echo server for the connection-rate test: one byte back per connection.
@@ -165,17 +180,34 @@ int Main(int argc, char** argv) {
   uint64_t bytes = 1ull << 30;
   int rounds = 5;
   int conns = 1000;
+  std::string only;  // for profiling: "direct", "connect", "socks" or "copy" transfers only
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--bytes") bytes = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--rounds") rounds = std::atoi(argv[i + 1]);
     if (flag == "--conns") conns = std::atoi(argv[i + 1]);
     if (flag == "--buffer") g_buffer = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--only") only = argv[i + 1];
   }
   auto source = LoopbackServer::Start(LoopbackServer::Mode::kBytes);
   if (!source) Die("start source server");
   RunningProxy splice = StartProxy(true);
   RunningProxy copy = StartProxy(false);
+  if (!only.empty()) {
+    const Path path = only == "direct"  ? Path::kDirect
+                      : only == "socks" ? Path::kSocks
+                                        : Path::kConnect;
+    const RunningProxy& proxy = only == "copy" ? copy : splice;
+    std::vector<double> rate, cpu;
+    for (int r = 0; r < rounds; ++r) {
+      double c = 0;
+      rate.push_back(Download(path, bytes, source->port(), proxy.http_port, proxy.socks_port, &c));
+      cpu.push_back(c);
+    }
+    std::printf("%s: %.1f MiB/s, CPU %.2f s/GiB (medians of %d)\n", only.c_str(), Median(rate),
+                Median(cpu), rounds);
+    return 0;
+  }
 
   // Each proxied transfer is paired with a direct one right before it, and the ratio is taken
   // per pair: the machine's load drifts (other builds), and pairing keeps that out of the ratio.
@@ -183,16 +215,19 @@ int Main(int argc, char** argv) {
     const char* name;
     Path path;
     const RunningProxy* proxy;
-    std::vector<double> direct, proxied, ratio;
+    std::vector<double> direct, proxied, ratio, cpu_direct, cpu_proxied;
   };
-  Variant variants[] = {{"CONNECT (splice)", Path::kConnect, &splice, {}, {}, {}},
-                        {"SOCKS5 (splice)", Path::kSocks, &splice, {}, {}, {}},
-                        {"CONNECT (copy)", Path::kConnect, &copy, {}, {}, {}}};
+  Variant variants[] = {{"CONNECT (splice)", Path::kConnect, &splice, {}, {}, {}, {}, {}},
+                        {"SOCKS5 (splice)", Path::kSocks, &splice, {}, {}, {}, {}, {}},
+                        {"CONNECT (copy)", Path::kConnect, &copy, {}, {}, {}, {}, {}}};
   for (int r = 0; r < rounds; ++r) {
     for (Variant& v : variants) {
-      const double d = Download(Path::kDirect, bytes, source->port(), 0, 0);
-      const double p = Download(v.path, bytes, source->port(), v.proxy->http_port,
-                                v.proxy->socks_port);
+      double cd = 0, cp = 0;
+      const double d = Download(Path::kDirect, bytes, source->port(), 0, 0, &cd);
+      const double p =
+          Download(v.path, bytes, source->port(), v.proxy->http_port, v.proxy->socks_port, &cp);
+      v.cpu_direct.push_back(cd);
+      v.cpu_proxied.push_back(cp);
       v.direct.push_back(d);
       v.proxied.push_back(p);
       v.ratio.push_back(p / d);
@@ -201,8 +236,9 @@ int Main(int argc, char** argv) {
   std::printf("transfer of %llu MiB, median of %d paired rounds, proxy buffers %zu KiB:\n",
               static_cast<unsigned long long>(bytes >> 20), rounds, g_buffer >> 10);
   for (const Variant& v : variants) {
-    std::printf("  %-17s %8.1f MiB/s   direct %8.1f MiB/s   ratio %.2fx\n", v.name,
-                Median(v.proxied), Median(v.direct), Median(v.ratio));
+    std::printf("  %-17s %8.1f MiB/s   direct %8.1f MiB/s   ratio %.2fx   CPU s/GiB %.2f vs %.2f\n",
+                v.name, Median(v.proxied), Median(v.direct), Median(v.ratio), Median(v.cpu_proxied),
+                Median(v.cpu_direct));
   }
 
   ByteEchoServer echo;

@@ -1,6 +1,7 @@
 #include "net/proxy_server.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -70,8 +71,9 @@ struct Flow {
   size_t in_pipe = 0;
   std::unique_ptr<char[]> buf;  // copy mode
   size_t buf_off = 0, buf_len = 0;
-  bool eof = false;   // `from` reached end of file
-  bool done = false;  // eof, all written, and `to` shut down for writing
+  uint64_t carried = 0;  // bytes read from `from` so far
+  bool eof = false;      // `from` reached end of file
+  bool done = false;     // eof, all written, and `to` shut down for writing
 };
 
 struct Conn {
@@ -183,6 +185,7 @@ class ProxyServer::Impl {
   }
 
   void Run() {
+    pthread_setname_np(pthread_self(), "cordon-proxy");  // for top, perf and gdb
     std::vector<epoll_event> events(256);
     Clock::time_point next_timer = Clock::now() + kTimerTick;
     while (!stopping_.load()) {
@@ -272,8 +275,7 @@ class ProxyServer::Impl {
           BeginConnect(c);  // may close `c`
           continue;
       }
-      // Data may already be waiting (the client spoke before we registered).
-      if (InHandshake(c)) OnEvent(c, kTagClient);
+      // No read here: EPOLL_CTL_ADD reports data that arrived before the registration.
     }
   }
 
@@ -555,23 +557,31 @@ class ProxyServer::Impl {
     } else if (c.kind == ProxyListener::Kind::kHttp && !c.http_forward) {
       c.down.pending = HttpResponse(200, "");
     }
-    for (Flow* f : {&c.up, &c.down}) {
-      if (options_.use_splice) {
-        int p[2];
-        if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
-          f->pipe_r.reset(p[0]);
-          f->pipe_w.reset(p[1]);
-          // A pipe holds 64 KiB by default; other sizes need F_SETPIPE_SZ (capped by
-          // /proc/sys/fs/pipe-max-size for unprivileged callers: then the default stays).
-          if (options_.buffer_size != 65536) {
-            fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(options_.buffer_size));
-          }
-          continue;
-        }
-      }
-      f->buf = std::make_unique<char[]>(options_.buffer_size);  // copy mode (or out of fds)
-    }
     Pump(c);
+  }
+
+  // A flow copies through a user-space buffer until it has carried kSpliceAfter bytes, then
+  // switches to splice(2) through a pipe: short exchanges (most connections) never pay for a
+  // pipe's two descriptors, long transfers avoid copying through user space.
+  static constexpr uint64_t kSpliceAfter = 256 * 1024;
+
+  void PrepareRead(Flow& f) {
+    if (!f.pipe_w && options_.use_splice && f.carried >= kSpliceAfter) {
+      int p[2];
+      if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
+        f.pipe_r.reset(p[0]);
+        f.pipe_w.reset(p[1]);
+        f.buf.reset();
+        // A pipe holds 64 KiB by default; other sizes need F_SETPIPE_SZ (capped by
+        // /proc/sys/fs/pipe-max-size for unprivileged callers: then the default stays).
+        if (options_.buffer_size != 65536) {
+          fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(options_.buffer_size));
+        }
+        return;
+      }
+      // Out of descriptors: keep copying.
+    }
+    if (!f.pipe_w && !f.buf) f.buf = std::make_unique<char[]>(options_.buffer_size);
   }
 
   // ---- relaying ----
@@ -614,6 +624,7 @@ class ProxyServer::Impl {
         return FlowResult::kBlocked;
       }
       if (budget == 0) return FlowResult::kBudget;
+      PrepareRead(f);
       ssize_t n;
       if (f.pipe_w) {
         n = splice(f.from, nullptr, f.pipe_w.get(), nullptr, options_.buffer_size,
@@ -636,6 +647,7 @@ class ProxyServer::Impl {
         return FlowResult::kFatal;
       }
       budget -= std::min(budget, static_cast<size_t>(n));
+      f.carried += static_cast<uint64_t>(n);
     }
   }
 
