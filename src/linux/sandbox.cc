@@ -157,10 +157,11 @@ pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& comm
                      bool new_session, int stdin_fd, int stdout_fd, int stderr_fd) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
-  // Child: restore default signal handling (the init blocks and handles signals itself).
+  // Child: unblock what the init blocks. The init's handlers need no reset: execve restores
+  // caught signals to their defaults, while signals cordon was started with ignored (nohup)
+  // stay ignored for the command, as they would without cordon.
   sigset_t all;
   sigfillset(&all);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
   ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
   if (new_session) ::setsid();
   else ::setpgid(0, 0);
