@@ -39,7 +39,7 @@ EnvVars ProxyEnvironment(uint16_t http_port, uint16_t socks_port) {
       {"CARGO_HTTP_PROXY", http},
       // rsync daemon connections (rsync://) through an HTTP CONNECT proxy: host:port.
       {"RSYNC_PROXY", "127.0.0.1:" + hp},
-      // Node.js >= 24 built-in fetch/http honour the *_PROXY variables only with this set.
+      // Node.js >= 24: built-in fetch (later also http/https) honours *_PROXY only with this.
       {"NODE_USE_ENV_PROXY", "1"},
       // The JVM ignores the *_PROXY variables: gradle, maven and plain java get system properties.
       {"JAVA_TOOL_OPTIONS", jvm},
