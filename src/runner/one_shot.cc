@@ -39,6 +39,11 @@ int OneShotInit(void* arg, const PreparedSandbox& sandbox, int control_fd, int e
   struct sigaction sa {};
   sa.sa_handler = NoOpHandler;
   for (int sig : kForwardedSignals) {
+    // A signal cordon was started with ignored (nohup) stays ignored for the command, exactly
+    // as without cordon: it is neither caught nor forwarded.
+    struct sigaction current {};
+    ::sigaction(sig, nullptr, &current);
+    if (current.sa_handler == SIG_IGN) continue;
     sigaddset(&mask, sig);
     ::sigaction(sig, &sa, nullptr);
   }

@@ -221,6 +221,18 @@ TEST_F(ExecTest, ExitCodesAndSignalsPropagate) {
   EXPECT_EQ(InSandbox("kill -KILL $$").exit_code, 128 + SIGKILL);
 }
 
+TEST_F(ExecTest, IgnoredSignalsStayIgnoredAsWithoutCordon) {
+  // nohup: SIGHUP ignored when cordon starts stays ignored for the command.
+  RunResult r = Cordon({"exec", "-C", ws_, "--", "/bin/sh", "-c",
+                        "grep SigIgn /proc/self/status"});
+  RunResult nohup = cordon::testing::Run({"/usr/bin/nohup", CordonBinary(), "exec", "-C", ws_, "--", "/bin/sh", "-c",
+                         "grep SigIgn /proc/self/status >&2"});
+  const unsigned long without = std::stoul(r.out.substr(r.out.find(':') + 1), nullptr, 16);
+  const unsigned long with = std::stoul(nohup.err.substr(nohup.err.find("SigIgn:") + 7), nullptr, 16);
+  EXPECT_EQ(without & (1UL << (SIGHUP - 1)), 0UL) << r.out;
+  EXPECT_NE(with & (1UL << (SIGHUP - 1)), 0UL) << nohup.err;
+}
+
 TEST_F(ExecTest, CommandNotFoundAndNotExecutable) {
   RunResult r = Cordon({"exec", "-C", ws_, "--", "cordon-no-such-command"});
   EXPECT_EQ(r.exit_code, 127);
