@@ -58,8 +58,11 @@ RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming)
   root_.span_id = telemetry_.NewSpanId();
   root_.trace_state = child_tracestate_;
   root_.name = "cordon.exec";
+  // Spans that nobody will receive (nothing exported, or the caller's trace is not sampled) are
+  // not built: only the ids that the command's TRACEPARENT needs.
+  recording_ = telemetry_.exporting() && (root_.flags & kTraceFlagSampled) != 0;
   root_.start_unix_nanos = UnixNanosNow();
-  telemetry_.OnStart(root_);
+  if (recording_) telemetry_.OnStart(root_);
   for (size_t i = 0; i < phases_.size(); ++i) {
     SpanRecord& s = phases_[i].span;
     s.trace_id = root_.trace_id;
@@ -81,6 +84,7 @@ void RunTrace::StartPhase(RunPhase phase) {
   Phase& p = phases_[static_cast<size_t>(phase)];
   if (p.started) return;
   p.started = true;
+  if (!recording_) return;
   if (!p.span.span_id.IsValid()) p.span.span_id = telemetry_.NewSpanId();
   p.span.start_unix_nanos = UnixNanosNow();
   telemetry_.OnStart(p.span);
@@ -89,7 +93,7 @@ void RunTrace::StartPhase(RunPhase phase) {
 void RunTrace::EndPhase(RunPhase phase, const std::string& error) {
   if (!active_ || finished_) return;
   Phase& p = phases_[static_cast<size_t>(phase)];
-  if (!p.started || p.ended || p.end_at != 0) return;
+  if (!recording_ || !p.started || p.ended || p.end_at != 0) return;
   if (!error.empty()) {
     p.span.status = SpanStatusCode::kError;
     p.span.status_message = error;
@@ -104,7 +108,7 @@ void RunTrace::EndPhase(RunPhase phase, const std::string& error) {
 }
 
 void RunTrace::SetDetails(const RunDetails& d) {
-  if (!active_ || finished_) return;
+  if (!recording_ || finished_) return;
   if (!d.profile.empty()) SetAttribute(root_.attributes, "cordon.profile", d.profile);
   if (!d.network_mode.empty())
     SetAttribute(root_.attributes, "cordon.network.mode", d.network_mode);
@@ -135,7 +139,7 @@ void RunTrace::EndSpan(SpanRecord& span, uint64_t end) {
 
 void RunTrace::Finish(const RunOutcome& outcome) {
   if (finished_) return;
-  if (!active_) {
+  if (!recording_) {
     finished_ = true;
     return;
   }

@@ -88,6 +88,7 @@ class RunTrace {
 
   Telemetry& telemetry_;
   bool active_ = false;
+  bool recording_ = false;  // spans are built and handed to the exporter
   bool finished_ = false;
   SpanRecord root_;
   std::array<Phase, 3> phases_;
