@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -186,6 +187,13 @@ class ProxyServer::Impl {
 
   void Run() {
     pthread_setname_np(pthread_self(), "cordon-proxy");  // for top, perf and gdb
+    // splice(2) into a socket whose peer is gone raises SIGPIPE (there is no MSG_NOSIGNAL for
+    // it). The signal is directed at this thread: blocked here, it stays pending and harmless,
+    // and the call fails with EPIPE, which closes the tunnel.
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
     std::vector<epoll_event> events(256);
     Clock::time_point next_timer = Clock::now() + kTimerTick;
     while (!stopping_.load()) {

@@ -473,6 +473,38 @@ TEST(ProxyServer, StalledClientDoesNotBlockOthersAndBuffersStayBounded) {
   EXPECT_LT(sent, 64u << 20);
 }
 
+// A client that goes away (with a reset) in the middle of a large download: the proxy's writes
+// to it fail (ECONNRESET, then EPIPE, and splice(2) into such a socket can raise SIGPIPE, which
+// would kill the whole process); the proxy must close that tunnel and go on serving.
+TEST_P(ProxyModes, ClientVanishingMidTransferIsHarmless) {
+  auto source = LoopbackServer::Start(LoopbackServer::Mode::kBytes);
+  auto echo = LoopbackServer::Start(LoopbackServer::Mode::kEcho);
+  ProxyOptions o;
+  o.rules = Rules({{"allowed.test", "allow"}});
+  o.dangerously_allow_local_targets = true;
+  o.use_splice = GetParam();
+  Proxy p = StartProxy(std::move(o),
+                       MakeStaticResolver({{"allowed.test", {IpAddress::V4(127, 0, 0, 1)}}}));
+  for (int i = 0; i < 5; ++i) {
+    auto fd = ConnectLoopback(p.http_port);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_TRUE(WriteAll(fd->get(), "CONNECT allowed.test:" + std::to_string(source->port()) +
+                                        " HTTP/1.1\r\n\r\n1073741824\n")
+                    .ok());
+    ASSERT_EQ(ReadUntil(fd->get(), "\r\n\r\n"), "HTTP/1.1 200 Connection established\r\n\r\n");
+    ASSERT_EQ(ReadN(fd->get(), 4 << 20).size(), 4u << 20);  // well past the splice threshold
+    // Close with unread data: the kernel answers further segments with a reset.
+    linger l{1, 0};
+    setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    fd->reset();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto fd = ConnectLoopback(p.socks_port);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(Socks5Connect(fd->get(), "allowed.test", echo->port())[1], kSocksSucceeded);
+  EXPECT_EQ(EchoRoundTrip(fd->get(), "still here"), "still here");
+}
+
 TEST(ProxyServer, SlowLookupDoesNotStallOtherTunnels) {
   // A resolver that never answers "slow.test" (until the end of the test).
   class HangingResolver : public Resolver {
