@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -42,12 +41,8 @@ int main(int argc, char** argv) {
   trace.EndPhase(cordon::RunPhase::kResolvePolicy);
   trace.StartPhase(cordon::RunPhase::kSandboxSetup);
   std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "TRACEPARENT=", 12) != 0 && std::strncmp(*e, "TRACESTATE=", 11) != 0) {
-      env_storage.emplace_back(*e);
-    }
-  }
-  for (const auto& [k, v] : trace.ChildEnvironment()) env_storage.push_back(k + "=" + v);
+  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+  trace.ApplyChildEnvironment(env_storage);
   std::vector<char*> envp;
   for (auto& s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);

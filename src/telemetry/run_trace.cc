@@ -2,6 +2,7 @@
 #include "telemetry/run_trace.h"
 
 #include <cstdlib>
+#include <vector>
 
 namespace cordon {
 namespace {
@@ -128,6 +129,13 @@ std::vector<std::pair<std::string, std::string>> RunTrace::ChildEnvironment() co
                    FormatTraceParent({command.trace_id, command.span_id, command.flags}));
   if (!child_tracestate_.empty()) env.emplace_back("TRACESTATE", child_tracestate_);
   return env;
+}
+
+void RunTrace::ApplyChildEnvironment(std::vector<std::string>& env) const {
+  std::erase_if(env, [](const std::string& e) {
+    return e.rfind("TRACEPARENT=", 0) == 0 || e.rfind("TRACESTATE=", 0) == 0;
+  });
+  for (const auto& [name, value] : ChildEnvironment()) env.push_back(name + "=" + value);
 }
 
 void RunTrace::EndSpan(SpanRecord& span, uint64_t end) {

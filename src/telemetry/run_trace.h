@@ -71,6 +71,10 @@ class RunTrace {
   // span, valid before StartPhase(kCommand)) and TRACESTATE (incoming members, with the
   // configured members upserted), in that order. Empty when the run is inactive.
   std::vector<std::pair<std::string, std::string>> ChildEnvironment() const;
+  // Edits a "NAME=value" environment (Plan::env): removes every incoming TRACEPARENT and
+  // TRACESTATE (an invalid one must never reach the command, nor a stale one when the run is
+  // inactive) and appends ChildEnvironment().
+  void ApplyChildEnvironment(std::vector<std::string>& env) const;
 
   // Ends open phases and the root span with the outcome. Export is left to
   // Telemetry::Shutdown (exec calls it right after; serve at its own exit).

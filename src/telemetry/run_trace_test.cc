@@ -111,6 +111,28 @@ TEST(RunTrace, InvalidTraceParentStartsANewTraceWhenExporting) {
   EXPECT_EQ(f.warnings.at(0).rfind("ignoring TRACEPARENT", 0), 0u);
 }
 
+TEST(RunTrace, ApplyChildEnvironmentReplacesIncomingVariables) {
+  OtelSettings s;
+  s.tracestate = {{"dd", {{"s", "1"}}}};
+  Fixture f(s);
+  RunTrace t(f.telemetry, {kParent, "dd=s:0"});
+  std::vector<std::string> env = {"PATH=/bin", std::string("TRACEPARENT=") + kParent,
+                                  "TRACESTATE=dd=s:0", "HOME=/h"};
+  t.ApplyChildEnvironment(env);
+  ASSERT_EQ(env.size(), 4u);
+  EXPECT_EQ(env[0], "PATH=/bin");
+  EXPECT_EQ(env[1], "HOME=/h");
+  EXPECT_EQ(env[2], "TRACEPARENT=" + EnvValue(t, "TRACEPARENT"));
+  EXPECT_EQ(env[3], "TRACESTATE=dd=s:1");
+
+  // Inactive (an invalid TRACEPARENT, nothing exported): the stale variables are removed too.
+  Fixture g;
+  RunTrace inactive(g.telemetry, {"garbage", "a=1"});
+  std::vector<std::string> env2 = {"TRACEPARENT=garbage", "TRACESTATE=a=1", "PATH=/bin"};
+  inactive.ApplyChildEnvironment(env2);
+  EXPECT_EQ(env2, std::vector<std::string>{"PATH=/bin"});
+}
+
 TEST(RunTrace, NewTracesGetDistinctIds) {
   OtelSettings s;
   s.otlp_http = OtlpHttpSettings{"http://127.0.0.1:9/", {}, std::chrono::milliseconds(1)};
