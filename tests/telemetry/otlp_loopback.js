@@ -256,6 +256,26 @@ async function main() {
     assert.strictEqual(run.lines.TRACESTATE, 'dd=s:1', 'the old trace state is not carried into a new trace');
   });
 
+  await test('exporter none: a valid incoming context is still continued for the command', async () => {
+    const run = await runDriver('[otel]\ntracestate = { dd = { s = "1" } }\n', {
+      TRACEPARENT: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`,
+      TRACESTATE: 'dd=o:rum;s:0,other=x',
+    });
+    assert.strictEqual(run.status, 3);
+    assert.strictEqual(run.stderr, '');
+    assert.match(run.lines.TRACEPARENT, new RegExp(`^00-${INCOMING_TRACE}-[0-9a-f]{16}-01$`));
+    assert.notStrictEqual(run.lines.TRACEPARENT.slice(36, 52), INCOMING_PARENT);
+    assert.strictEqual(run.lines.TRACESTATE, 'dd=o:rum;s:1,other=x');
+  });
+
+  await test('exporter none: invalid incoming context reaches the command in no form', async () => {
+    const run = await runDriver('[otel]\n', { TRACEPARENT: 'garbage', TRACESTATE: 'a=1' });
+    assert.strictEqual(run.status, 3);
+    assert.strictEqual(run.lines.TRACEPARENT, '');
+    assert.strictEqual(run.lines.TRACESTATE, '');
+    assert.match(run.stderr, /ignoring TRACEPARENT/);
+  });
+
   await test('a collector that never answers costs at most the flush timeout', async () => {
     const sockets = [];
     const blackhole = net.createServer((s) => sockets.push(s));  // accepts, never answers
