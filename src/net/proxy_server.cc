@@ -775,6 +775,16 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::Start(ProxyOptions options,
   return std::unique_ptr<ProxyServer>(new ProxyServer(std::move(impl)));
 }
 
+std::string FormatBlockedHosts(const std::vector<BlockedHost>& blocked) {
+  if (blocked.empty()) return "";
+  std::string out = "cordon: blocked by network policy:\n";
+  for (const BlockedHost& b : blocked) {
+    out += "  " + b.reason + " (" + std::to_string(b.count) +
+           (b.count == 1 ? " request)\n" : " requests)\n");
+  }
+  return out;
+}
+
 ProxyServer::ProxyServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProxyServer::~ProxyServer() { Stop(); }
 void ProxyServer::Stop() { impl_->Stop(); }

@@ -57,6 +57,11 @@ struct BlockedHost {
   uint64_t count = 0;
 };
 
+// The end-of-run report for stderr, "" when nothing was blocked:
+//   cordon: blocked by network policy:
+//     evil.example:443 is denied by the rule "evil.example" (3 requests)
+std::string FormatBlockedHosts(const std::vector<BlockedHost>& blocked);
+
 struct ProxyStats {
   uint64_t accepted = 0;           // client connections accepted
   uint64_t active = 0;             // client connections open now

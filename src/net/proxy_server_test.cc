@@ -267,6 +267,15 @@ TEST(ProxyServer, DeniedAndUnknownNamesGet403WithReason) {
   EXPECT_EQ(blocked[2].host, "nobody.test");
   EXPECT_EQ(blocked[2].count, 2u);
   EXPECT_EQ(blocked[2].reason, "nobody.test:" + port + " is not in the allowed domains");
+  EXPECT_EQ(FormatBlockedHosts(blocked),
+            "cordon: blocked by network policy:\n"
+            "  evil.allowed.test:443 is denied by the rule \"evil.allowed.test\" (1 request)\n"
+            "  evil.allowed.test:" +
+                port +
+                " is denied by the rule \"evil.allowed.test\" (1 request)\n"
+                "  nobody.test:" +
+                port + " is not in the allowed domains (2 requests)\n");
+  EXPECT_EQ(FormatBlockedHosts({}), "");
 }
 
 TEST(ProxyServer, Socks5DeniedNameGetsRulesetReply) {
