@@ -579,6 +579,57 @@ TEST(ProxyServer, StopClosesOpenTunnelsPromptly) {
   p.server->Stop();  // idempotent
 }
 
+TEST(ProxyServer, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
+  ProxyOptions o;
+  o.handshake_timeout = std::chrono::milliseconds(300);
+  Proxy p = StartProxy(std::move(o), MakeStaticResolver({}));
+  auto fd = ConnectLoopback(p.http_port, 5);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(WriteAll(fd->get(), "CONNECT half").ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadToEof(fd->get()), "");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+}
+
+TEST(ProxyServer, ConnectionsBeyondTheLimitAreClosed) {
+  ProxyOptions o;
+  o.max_connections = 2;
+  Proxy p = StartProxy(std::move(o), MakeStaticResolver({}));
+  auto a = ConnectLoopback(p.http_port, 5);
+  auto b = ConnectLoopback(p.http_port, 5);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 200 && p.server->Stats().active < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto c = ConnectLoopback(p.http_port, 5);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(ReadToEof(c->get()), "");  // closed at once
+  EXPECT_EQ(p.server->Stats().active, 2u);
+  // The first two are still served.
+  ASSERT_TRUE(WriteAll(a->get(), "CONNECT nobody.test:1 HTTP/1.1\r\n\r\n").ok());
+  EXPECT_TRUE(ReadToEof(a->get()).starts_with("HTTP/1.1 403"));
+}
+
+TEST(ProxyServer, Ipv6LiteralTargetsWork) {
+  auto echo6 = LoopbackServer::Start(LoopbackServer::Mode::kEcho, /*v6=*/true);
+  Proxy p = StartAllowingLocal({{"[::1]", "allow"}});
+  auto fd = ConnectLoopback(p.http_port);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(
+      WriteAll(fd->get(), "CONNECT [::1]:" + std::to_string(echo6->port()) + " HTTP/1.1\r\n\r\n")
+          .ok());
+  ASSERT_EQ(ReadUntil(fd->get(), "\r\n\r\n"), "HTTP/1.1 200 Connection established\r\n\r\n");
+  EXPECT_EQ(EchoRoundTrip(fd->get(), "six"), "six");
+  auto s = ConnectLoopback(p.socks_port);
+  ASSERT_TRUE(s.ok());
+  const std::string reply = Socks5Connect(s->get(), "::1", echo6->port());
+  ASSERT_EQ(reply.size(), 22u);  // a bound IPv6 address
+  EXPECT_EQ(reply[1], kSocksSucceeded);
+  EXPECT_EQ(EchoRoundTrip(s->get(), "six"), "six");
+}
+
 // ---- host ports ----
 
 TEST(ProxyServer, HostPortForwarderRelaysToHostLoopback) {
