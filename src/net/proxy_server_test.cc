@@ -5,6 +5,10 @@
 // cases assert that the proxy made no connection attempt at all.
 #include "net/proxy_server.h"
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +17,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -318,9 +324,54 @@ TEST(ProxyServer, Socks5UnsupportedCommandsGetReply7) {
   EXPECT_EQ(ReadToEof(fd->get()), std::string("\x05\xff", 2));
 }
 
+// Runs `body` in a forked child inside a private network namespace that has only a loopback
+// interface: even a broken proxy could not send a packet to 10.0.0.1 from there. Returns false
+// (and the test skips) when this kernel or user cannot create the namespace.
+bool RunInPrivateNetwork(const std::function<void()>& body, std::string* why_not) {
+  auto pipe = SysPipe(O_CLOEXEC);
+  if (!pipe) return false;
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    pipe->read.reset();
+    // As root a network namespace is enough; otherwise a user namespace makes us root in it.
+    if (unshare(CLONE_NEWNET) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+      const std::string msg = std::string("unshare(CLONE_NEWNET): ") + strerror(errno);
+      (void)WriteAll(pipe->write.get(), msg);
+      _exit(3);
+    }
+    UniqueFd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (!s || ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0 ||
+        (ifr.ifr_flags |= IFF_UP, ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0)) {
+      const std::string msg = std::string("bring up lo: ") + strerror(errno);
+      (void)WriteAll(pipe->write.get(), msg);
+      _exit(3);
+    }
+    pipe->write.reset();
+    body();
+    std::fflush(stdout);
+    _exit(::testing::Test::HasFailure() ? 1 : 0);
+  }
+  pipe->write.reset();
+  char buf[256];
+  const ssize_t n = read(pipe->read.get(), buf, sizeof(buf));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+    *why_not = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+    return false;
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child failed (its messages are above), status " << status;
+  return true;
+}
+
 // An allowed name that resolves to a local address is refused before any connect: the proxy
 // makes no connection attempt (so no packet goes to 10.0.0.1), and the loopback server sees none.
-TEST(ProxyServer, AllowedNameResolvingToLocalAddressIsRefusedWithoutConnecting) {
+// Run in a private network namespace so that a regression cannot send anything either.
+void LocalAddressesAreRefusedWithoutConnecting() {
   auto upstream = LoopbackServer::Start(LoopbackServer::Mode::kHttp);
   ProxyOptions o;
   o.rules =
@@ -368,6 +419,13 @@ TEST(ProxyServer, AllowedNameResolvingToLocalAddressIsRefusedWithoutConnecting) 
   }
   EXPECT_EQ(p.server->Stats().upstream_attempts, 0u);
   EXPECT_EQ(upstream->accepted(), 0);
+}
+
+TEST(ProxyServer, AllowedNameResolvingToLocalAddressIsRefusedWithoutConnecting) {
+  std::string why_not;
+  if (!RunInPrivateNetwork(LocalAddressesAreRefusedWithoutConnecting, &why_not)) {
+    GTEST_SKIP() << "needs a private network namespace: " << why_not;
+  }
 }
 
 TEST(ProxyServer, DnsFailureAndRefusedUpstreamGive502) {
