@@ -737,6 +737,12 @@ class ProxyServer::Impl {
       if (c.phase == Phase::kConnecting) {
         c.last_connect_errno = ETIMEDOUT;
         TryNextCandidate(c);
+      } else if (c.phase == Phase::kResolving) {
+        if (c.kind == ProxyListener::Kind::kSocks5) {
+          ReplyAndClose(c, MakeSocks5Reply(kSocksHostUnreachable));
+        } else {
+          ReplyAndClose(c, HttpResponse(504, "cordon: looking up " + c.host + " timed out"));
+        }
       } else {
         Close(c);
       }

@@ -606,6 +606,32 @@ TEST(ProxyServer, SlowLookupDoesNotStallOtherTunnels) {
   EXPECT_NE(ReadToEof(fast->get()).find("upstream saw: GET /fast"), std::string::npos);
 }
 
+TEST(ProxyServer, LookupsThatNeverAnswerTimeOutWith504) {
+  class SilentResolver : public Resolver {
+   public:
+    void Resolve(const std::string&, ResolveCallback done) override {
+      held_.push_back(std::move(done));  // answered only when the resolver is destroyed
+    }
+    ~SilentResolver() override {
+      for (auto& d : held_) d(PlainError("resolve", "gave up"));
+    }
+    std::vector<ResolveCallback> held_;
+  };
+  ProxyOptions o;
+  o.rules = Rules({{"slow.test", "allow"}});
+  o.handshake_timeout = std::chrono::milliseconds(300);
+  Proxy p = StartProxy(std::move(o), std::make_unique<SilentResolver>());
+  auto fd = ConnectLoopback(p.http_port, 5);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(WriteAll(fd->get(), "CONNECT slow.test:443 HTTP/1.1\r\n\r\n").ok());
+  const std::string response = ReadToEof(fd->get());
+  EXPECT_TRUE(response.starts_with("HTTP/1.1 504 Gateway Timeout")) << response;
+  EXPECT_NE(response.find("cordon: looking up slow.test timed out"), std::string::npos);
+  auto s = ConnectLoopback(p.socks_port, 5);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Socks5Connect(s->get(), "slow.test", 443)[1], kSocksHostUnreachable);
+}
+
 TEST(ProxyServer, StopClosesOpenTunnelsPromptly) {
   auto echo = LoopbackServer::Start(LoopbackServer::Mode::kEcho);
   Proxy p = StartAllowingLocal({{"allowed.test", "allow"}});
