@@ -26,14 +26,21 @@ void AddPolicyFlags(CLI::App& app, Invocation& inv) {
       ->type_name("DOMAIN");
 }
 
-Result<Resolved> Resolve(const Invocation& inv, bool need_command) {
+Result<Config> LoadInvocationConfig(const Invocation& inv) {
   ConfigSource source;
   source.explicit_path = inv.config_file;
   source.cordon_home = DefaultCordonHome();
   source.overrides = inv.overrides;
-  auto config = LoadConfig(source);
-  if (!config) return config.error();
+  return LoadConfig(source);
+}
 
+Result<Resolved> Resolve(const Invocation& inv, bool need_command) {
+  auto config = LoadInvocationConfig(inv);
+  if (!config) return config.error();
+  return ResolveWith(std::move(*config), inv, need_command);
+}
+
+Result<Resolved> ResolveWith(Config config, const Invocation& inv, bool need_command) {
   PolicyContext ctx;
   if (inv.workspace.empty()) {
     char cwd[PATH_MAX];
@@ -63,7 +70,7 @@ Result<Resolved> Resolve(const Invocation& inv, bool need_command) {
     ctx.network_mode = *mode;
   }
   ctx.allow_domains = inv.allow_domains;
-  auto policy = ResolvePolicy(*config, ctx);
+  auto policy = ResolvePolicy(config, ctx);
   if (!policy) return policy.error();
 
   PlanInputs in;
@@ -78,7 +85,7 @@ Result<Resolved> Resolve(const Invocation& inv, bool need_command) {
   in.gid = ::getgid();
   auto plan = BuildPlan(*policy, in);
   if (!plan) return plan.error();
-  return Resolved{std::move(*config), std::move(*policy), std::move(*plan)};
+  return Resolved{std::move(config), std::move(*policy), std::move(*plan)};
 }
 
 }  // namespace cordon

@@ -36,8 +36,12 @@ struct Resolved {
   Plan plan;
 };
 
-// Loads config, resolves the policy and builds the plan for `inv` in this process's environment.
+// Loads the config file named by `inv` (or the default one) with its `-c` overrides.
+Result<Config> LoadInvocationConfig(const Invocation& inv);
+// Resolves the policy and builds the plan for `inv` in this process's environment.
 // `need_command`: explain may be asked without a command (it then shows the plan for a shell).
+Result<Resolved> ResolveWith(Config config, const Invocation& inv, bool need_command);
+// Both steps.
 Result<Resolved> Resolve(const Invocation& inv, bool need_command);
 
 }  // namespace cordon

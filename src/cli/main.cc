@@ -11,6 +11,8 @@
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
 #include "runner/one_shot.h"
+#include "telemetry/run_trace.h"
+#include "telemetry/telemetry.h"
 
 namespace cordon {
 namespace {
@@ -20,23 +22,73 @@ int Fail(const Error& e) {
   return kExitCordonError;
 }
 
+// Connects the runner's phases to the run's trace.
+class TraceObserver : public RunObserver {
+ public:
+  explicit TraceObserver(RunTrace& trace) : trace_(trace) {}
+  void SandboxSetupStarted() override { trace_.StartPhase(RunPhase::kSandboxSetup); }
+  void CommandStarted() override {
+    trace_.EndPhase(RunPhase::kSandboxSetup);
+    trace_.StartPhase(RunPhase::kCommand);
+  }
+  void CommandEnded() override { trace_.EndPhase(RunPhase::kCommand); }
+
+ private:
+  RunTrace& trace_;
+};
+
 int RunExec(const Invocation& inv) {
   if (inv.command.empty()) {
     return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
   }
-  auto resolved = Resolve(inv, /*need_command=*/true);
-  if (!resolved) return Fail(resolved.error());
-  RunOutcome outcome = RunOneShot(resolved->plan);
-  if (outcome.kind == RunOutcome::Kind::kSetupFailed ||
-      outcome.kind == RunOutcome::Kind::kExecFailed) {
+  auto config = LoadInvocationConfig(inv);
+  if (!config) return Fail(config.error());
+  // [otel] is validated before anything is installed or run.
+  auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
+  if (!otel) return Fail(otel.error());
+  Telemetry telemetry(std::move(*otel));
+  RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
+
+  trace.StartPhase(RunPhase::kResolvePolicy);
+  auto resolved = ResolveWith(std::move(*config), inv, /*need_command=*/true);
+  if (!resolved) {
+    trace.EndPhase(RunPhase::kResolvePolicy, resolved.error().ToString());
+    RunOutcome failed;
+    failed.error = resolved.error().ToString();
+    trace.Finish(failed);
+    return Fail(resolved.error());
+  }
+  trace.EndPhase(RunPhase::kResolvePolicy);
+  const Plan& plan = resolved->plan;
+  const std::string argv0 = plan.argv[0];
+  trace.SetDetails({resolved->policy.profile, NetworkModeName(resolved->policy.network.mode),
+                    resolved->policy.workspace_root, argv0.substr(argv0.rfind('/') + 1)});
+  trace.ApplyChildEnvironment(resolved->plan.env);
+
+  TraceObserver observer(trace);
+  ExecOutcome outcome = RunOneShot(plan, &observer);
+  RunOutcome traced;
+  switch (outcome.kind) {
+    case ExecOutcome::Kind::kExited: traced.exit_code = outcome.code; break;
+    case ExecOutcome::Kind::kSignaled: traced.signal = outcome.signal; break;
+    case ExecOutcome::Kind::kExecFailed:
+    case ExecOutcome::Kind::kSetupFailed: traced.error = outcome.error.ToString(); break;
+  }
+  trace.Finish(traced);
+  if (outcome.kind == ExecOutcome::Kind::kSetupFailed ||
+      outcome.kind == ExecOutcome::Kind::kExecFailed) {
     std::fprintf(stderr, "cordon: %s\n", outcome.error.ToString().c_str());
   }
+  // Never delays the exit status by more than the configured flush timeout.
+  telemetry.Shutdown();
   return outcome.ExitStatus();
 }
 
 int RunExplain(const Invocation& inv, bool json) {
   auto resolved = Resolve(inv, /*need_command=*/false);
   if (!resolved) return Fail(resolved.error());
+  auto otel = OtelSettingsFromDocument(resolved->config.document.get(), resolved->config.path);
+  if (!otel) return Fail(otel.error());
   if (json) {
     std::cout << PlanToJson(resolved->plan, resolved->policy).dump(2) << "\n";
   } else {

@@ -155,7 +155,10 @@ class ChildLauncher {
 
 pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& command, int error_fd,
                      bool new_session, int stdin_fd, int stdout_fd, int stderr_fd) {
-  pid_t pid = ::fork();
+  // _Fork, not fork: no atfork handlers and no malloc locks to take, since the init may be a
+  // copy of a multithreaded cordon (see the INVARIANT in sandbox.h) and the child never
+  // allocates before exec.
+  pid_t pid = ::_Fork();
   if (pid != 0) return pid;
   // Child: unblock what the init blocks. The init's handlers need no reset: execve restores
   // caught signals to their defaults, while signals cordon was started with ignored (nohup)

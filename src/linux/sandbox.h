@@ -5,9 +5,11 @@
 // child walks those immutable values, and reports a failure as a fixed {stage, index, errno}
 // record over a close-on-exec pipe, which the parent turns into a readable error.
 //
-// INVARIANT: the process calling StartSandbox must be single-threaded at that moment. The child
-// is a copy of the parent made by a raw clone3() (glibc's fork handlers do not run), so a malloc
-// lock held by another thread would stay locked forever in the child.
+// INVARIANT: the child is a copy of the parent made by a raw clone3() (glibc's fork handlers do
+// not run), so a lock another thread of the parent held at that moment stays locked forever in
+// the child. Either the caller is single-threaded when it calls Sandbox::Start, or the InitMain
+// it passes never allocates or takes a lock (the one-shot init does neither; SpawnInSandbox uses
+// _Fork and does not allocate before exec).
 #pragma once
 
 #include <sys/types.h>

@@ -84,16 +84,16 @@ int OneShotInit(void* arg, const PreparedSandbox& sandbox, int control_fd, int e
   }
 }
 
-RunOutcome SetupFailure(Error error) {
-  RunOutcome out;
-  out.kind = RunOutcome::Kind::kSetupFailed;
+ExecOutcome SetupFailure(Error error) {
+  ExecOutcome out;
+  out.kind = ExecOutcome::Kind::kSetupFailed;
   out.error = std::move(error);
   return out;
 }
 
 }  // namespace
 
-int RunOutcome::ExitStatus() const {
+int ExecOutcome::ExitStatus() const {
   switch (kind) {
     case Kind::kExited: return code;
     case Kind::kSignaled: return 128 + signal;
@@ -103,7 +103,9 @@ int RunOutcome::ExitStatus() const {
   return kExitCordonError;
 }
 
-RunOutcome RunOneShot(const Plan& plan) {
+ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
+  RunObserver no_observer;
+  if (observer == nullptr) observer = &no_observer;
   auto prepared = PrepareSandbox(plan);
   if (!prepared) return SetupFailure(prepared.error());
   PreparedCommand command(plan.argv, plan.env, plan.cwd);
@@ -120,19 +122,21 @@ RunOutcome RunOneShot(const Plan& plan) {
     ~Restore() { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
   } restore{old_mask};
 
+  observer->SandboxSetupStarted();
   auto sandbox = Sandbox::Start(**prepared, OneShotInit, &args);
   if (!sandbox) return SetupFailure(sandbox.error());
   auto ready = sandbox->WaitReady();
   if (!ready) return SetupFailure(ready.error());
   if (ready->stage != ChildStage::kNone) {
-    RunOutcome out;
+    ExecOutcome out;
     const bool exec_stage = ready->stage == ChildStage::kExec || ready->stage == ChildStage::kChdir;
-    out.kind = exec_stage ? RunOutcome::Kind::kExecFailed : RunOutcome::Kind::kSetupFailed;
+    out.kind = exec_stage ? ExecOutcome::Kind::kExecFailed : ExecOutcome::Kind::kSetupFailed;
     out.error = DescribeChildFailure(plan, *ready, plan.argv[0]);
     sandbox->Reap(true);
     return out;
   }
 
+  observer->CommandStarted();
   const int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
   pollfd fds[2] = {{sandbox->control_fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
   for (;;) {
@@ -153,7 +157,8 @@ RunOutcome RunOneShot(const Plan& plan) {
   ssize_t got = ::recv(sandbox->control_fd(), &record, sizeof record, 0);
   if (sfd >= 0) ::close(sfd);
   const int init_status = sandbox->Reap(false);
-  RunOutcome out;
+  observer->CommandEnded();
+  ExecOutcome out;
   if (got != static_cast<ssize_t>(sizeof record)) {
     std::string how = WIFSIGNALED(init_status)
                           ? "was killed by signal " + std::to_string(WTERMSIG(init_status))
@@ -162,10 +167,10 @@ RunOutcome RunOneShot(const Plan& plan) {
                                                           " before the command ended"));
   }
   if (record.exited == 1) {
-    out.kind = RunOutcome::Kind::kExited;
+    out.kind = ExecOutcome::Kind::kExited;
     out.code = record.value;
   } else {
-    out.kind = RunOutcome::Kind::kSignaled;
+    out.kind = ExecOutcome::Kind::kSignaled;
     out.signal = record.value;
   }
   return out;

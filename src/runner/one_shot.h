@@ -11,7 +11,7 @@
 namespace cordon {
 
 // How a run ended: the domain value that the CLI maps to its exit status and tests assert on.
-struct RunOutcome {
+struct ExecOutcome {
   enum class Kind {
     kExited,        // the command exited with `code`
     kSignaled,      // the command was killed by `signal`
@@ -28,9 +28,20 @@ struct RunOutcome {
   int ExitStatus() const;
 };
 
+// Told when each phase of a run begins and ends (tracing uses it; the runner knows nothing of it).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void SandboxSetupStarted() {}
+  // The command has been exec'd (or failed to be): the sandbox is set up.
+  virtual void CommandStarted() {}
+  virtual void CommandEnded() {}
+};
+
 // Runs plan.argv in a new sandbox with cordon's stdin/stdout/stderr and waits for it.
 // Signals cordon receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) reach the command's
-// process group. Must be called while the process is single-threaded.
-RunOutcome RunOneShot(const Plan& plan);
+// process group. Neither the init nor the command allocates memory before exec, so other
+// threads of cordon (the trace exporter) cannot leave a lock held in them.
+ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer = nullptr);
 
 }  // namespace cordon

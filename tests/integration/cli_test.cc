@@ -1,6 +1,8 @@
 // `cordon explain` and `cordon doctor`, run as real processes.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "support/run.h"
 
 namespace cordon::testing {
@@ -60,6 +62,63 @@ TEST(Usage, HelpAndVersion) {
   EXPECT_NE(v.out.find("cordon "), std::string::npos);
   RunResult none = Cordon({});
   EXPECT_EQ(none.exit_code, 125);
+}
+
+}  // namespace
+}  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+TEST(Tracing, CommandReceivesItsOwnTraceparentAndTheUpsertedTracestate) {
+  TempDir dir;
+  RunOptions o;
+  o.env_set = {{"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+               {"TRACESTATE", "dd=o:rum;s:0,other=x"}};
+  RunResult r = Cordon({"exec", "-C", dir.path(), "-c", "otel.tracestate={dd={s=\"1\"}}", "--",
+                        "/bin/sh", "-c", "echo $TRACEPARENT; echo $TRACESTATE"},
+                       o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string parent = r.out.substr(0, r.out.find('\n'));
+  // Same trace, a new parent (the command's span), sampled flag kept.
+  EXPECT_EQ(parent.substr(0, 36), "00-4bf92f3577b34da6a3ce929d0e0e4736-");
+  EXPECT_NE(parent.substr(36, 16), "00f067aa0ba902b7");
+  EXPECT_EQ(parent.substr(52), "-01");
+  EXPECT_EQ(r.out.substr(r.out.find('\n') + 1), "dd=o:rum;s:1,other=x\n");
+}
+
+TEST(Tracing, InvalidIncomingContextIsNeverPassedOn) {
+  TempDir dir;
+  RunOptions o;
+  o.env_set = {{"TRACEPARENT", "00-zz-bad"}, {"TRACESTATE", "bad key=\x01"}};
+  RunResult r = Cordon({"exec", "-C", dir.path(), "--", "/bin/sh", "-c",
+                        "echo \"[${TRACEPARENT-unset}] [${TRACESTATE-unset}]\""},
+                       o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("00-zz-bad"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("bad key"), std::string::npos) << r.out;
+}
+
+TEST(Tracing, InvalidTracestateConfigIsAnErrorAndNothingRuns) {
+  TempDir dir;
+  RunResult r = Cordon({"exec", "-C", dir.path(), "-c", "otel.tracestate={dd={\"s,x\"=\"1\"}}",
+                        "--", "/bin/sh", "-c", "touch ran"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("otel"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(dir / "ran"));
+}
+
+TEST(Tracing, UnreachableCollectorCostsAtMostTheFlushTimeout) {
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  // Port 9 on loopback (discard) is closed on the test machines: connection refused.
+  RunResult r = Cordon({"exec", "-C", dir.path(), "-c",
+                        "otel.trace_exporter={otlp-http={endpoint=\"http://127.0.0.1:9\",timeout_ms=300}}",
+                        "--", "/bin/sh", "-c", "exit 7"});
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_LT(ms, 300 + 700) << "start-up plus at most the flush timeout";
 }
 
 }  // namespace
