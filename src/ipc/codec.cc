@@ -1,6 +1,7 @@
 // Encoding and decoding of frames. See codec.h and docs/protocol.md.
 #include "ipc/codec.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <type_traits>
 
@@ -313,6 +314,22 @@ Status AppendOutputFrame(uint64_t id, Stream stream, std::string_view bytes, uin
   w.U8(static_cast<uint8_t>(stream));
   w.Raw(bytes);
   return FinishFrame(out, start, version, MessageType::kOutput);
+}
+
+std::array<char, kOutputPrefixSize> OutputFramePrefix(uint64_t id, Stream stream, size_t size,
+                                                      uint16_t version) {
+  std::string prefix;
+  prefix.reserve(kOutputPrefixSize);
+  Writer w(&prefix);
+  w.U32(kMagic);
+  w.U16(version);
+  w.U16(static_cast<uint16_t>(MessageType::kOutput));
+  w.U32(static_cast<uint32_t>(size + 9));
+  w.U64(id);
+  w.U8(static_cast<uint8_t>(stream));
+  std::array<char, kOutputPrefixSize> out;
+  std::copy(prefix.begin(), prefix.end(), out.begin());
+  return out;
 }
 
 Result<std::string> EncodeFrame(const Message& message, uint16_t version) {

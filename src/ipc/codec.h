@@ -5,6 +5,7 @@
 // present before anything is allocated, and trailing bytes are an error.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,6 +27,12 @@ Status AppendFrame(const Message& message, uint16_t version, std::string* out);
 // The hot path: an Output frame built straight from the bytes read, without a Message copy.
 Status AppendOutputFrame(uint64_t id, Stream stream, std::string_view bytes, uint16_t version,
                          std::string* out);
+// The first bytes of an Output frame that carries `size` bytes: header, id and stream. A writer
+// sends this and then the bytes themselves (sendmsg with two iovecs), so output is not copied.
+// Requires size + 9 <= kMaxPayloadSize.
+inline constexpr size_t kOutputPrefixSize = kHeaderSize + 9;
+std::array<char, kOutputPrefixSize> OutputFramePrefix(uint64_t id, Stream stream, size_t size,
+                                                      uint16_t version);
 // Convenience: one frame as a string (tests, handshake).
 Result<std::string> EncodeFrame(const Message& message, uint16_t version = kMaxVersion);
 

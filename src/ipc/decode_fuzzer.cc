@@ -20,9 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     reader.Feed(in.substr(pos, n));
     pos += n;
     for (;;) {
-      auto next = reader.Next();
+      std::string_view view;
+      auto next = reader.NextView(&view);
       if (!next.ok()) return 0;
       if (!next->has_value()) break;
+      if (auto* output = std::get_if<Output>(&**next)) output->bytes.assign(view);
       auto again = EncodeFrame(**next);
       if (!again.ok()) abort();
       auto back = DecodeFrame(*again);

@@ -3,23 +3,45 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace cordon::ipc {
 
 void FrameReader::Feed(std::string_view bytes) {
-  Compact();
-  buffer_.append(bytes);
+  Reserve(bytes.size());
+  std::memcpy(buffer_.get() + end_, bytes.data(), bytes.size());
+  end_ += bytes.size();
+}
+
+void FrameReader::Reserve(size_t n) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (capacity_ - end_ >= n) return;
+  const size_t used = end_ - begin_;
+  if (capacity_ - used >= n && begin_ >= used) {
+    // Enough room once the consumed bytes are dropped, and the move is cheap (the unconsumed
+    // part is at most as large as what was consumed): amortized O(1) per byte.
+    std::memmove(buffer_.get(), buffer_.get() + begin_, used);
+  } else {
+    const size_t capacity = std::max({capacity_ * 2, used + n, size_t{4096}});
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (used > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, used);
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  begin_ = 0;
+  end_ = used;
 }
 
 Result<FrameReader::ReadState> FrameReader::ReadFrom(int fd, size_t max_bytes) {
   if (error_) return *error_;
   if (eof_) return ReadState::kEof;
-  if (scratch_.size() < max_bytes) scratch_.resize(max_bytes);
+  Reserve(max_bytes);
   for (;;) {
-    ssize_t n = ::read(fd, scratch_.data(), max_bytes);
+    ssize_t n = ::read(fd, buffer_.get() + end_, max_bytes);
     if (n > 0) {
-      Feed(std::string_view(scratch_.data(), static_cast<size_t>(n)));
+      end_ += static_cast<size_t>(n);
       return ReadState::kData;
     }
     if (n == 0) {
@@ -34,8 +56,18 @@ Result<FrameReader::ReadState> FrameReader::ReadFrom(int fd, size_t max_bytes) {
 }
 
 Result<std::optional<Message>> FrameReader::Next() {
+  std::string_view view;
+  auto next = NextView(&view);
+  if (next.ok() && next->has_value()) {
+    if (auto* output = std::get_if<Output>(&**next)) output->bytes.assign(view);
+  }
+  return next;
+}
+
+Result<std::optional<Message>> FrameReader::NextView(std::string_view* output_bytes) {
+  *output_bytes = {};
   if (error_) return *error_;
-  const std::string_view pending = std::string_view(buffer_).substr(start_);
+  const std::string_view pending(buffer_.get() + begin_, end_ - begin_);
   if (!header_) {
     if (pending.size() < kHeaderSize) {
       if (eof_ && !pending.empty()) {
@@ -70,25 +102,23 @@ Result<std::optional<Message>> FrameReader::Next() {
     }
     return std::optional<Message>();
   }
-  auto message = DecodePayload(header_->type, pending.substr(kHeaderSize, header_->length));
+  std::string_view payload = pending.substr(kHeaderSize, header_->length);
+  constexpr size_t kOutputFixed = kOutputPrefixSize - kHeaderSize;  // id and stream
+  if (header_->type == static_cast<uint16_t>(MessageType::kOutput) &&
+      payload.size() >= kOutputFixed) {
+    // Decode (and validate) the fixed fields only; the bytes stay where they are.
+    *output_bytes = payload.substr(kOutputFixed);
+    payload = payload.substr(0, kOutputFixed);
+  }
+  auto message = DecodePayload(header_->type, payload);
   if (!message) {
+    *output_bytes = {};
     error_ = message.error();
     return *error_;
   }
-  start_ += need;
+  begin_ += need;
   header_.reset();
   return std::optional<Message>(std::move(*message));
-}
-
-void FrameReader::Compact() {
-  // Drop consumed bytes when they are at least half the buffer: amortized O(1) per byte.
-  if (start_ == buffer_.size()) {
-    buffer_.clear();
-    start_ = 0;
-  } else if (start_ > 0 && start_ >= buffer_.size() / 2) {
-    buffer_.erase(0, start_);
-    start_ = 0;
-  }
 }
 
 }  // namespace cordon::ipc

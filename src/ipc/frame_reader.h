@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,20 +42,28 @@ class FrameReader {
   // The next complete message; nullopt if more bytes are needed. An error for a bad frame, or
   // for a frame cut short by EOF. After an error, every later call returns the same error.
   Result<std::optional<Message>> Next();
+  // Next() without copying output: for an Output frame, the returned Output has empty `bytes`
+  // and `*output_bytes` views the bytes inside the reader's buffer, valid until the next
+  // ReadFrom() or Feed() (append them to an OutputBuffer right away). For other frames
+  // `*output_bytes` is set empty.
+  Result<std::optional<Message>> NextView(std::string_view* output_bytes);
 
   // True when the buffer holds no partial frame (a clean place for the stream to end).
-  bool AtFrameBoundary() const { return start_ == buffer_.size(); }
+  bool AtFrameBoundary() const { return begin_ == end_; }
   bool eof() const { return eof_; }
-  size_t buffered_bytes() const { return buffer_.size() - start_; }
+  size_t buffered_bytes() const { return end_ - begin_; }
 
  private:
-  void Compact();
+  // Makes room for `n` more bytes after end_, moving the unconsumed bytes to the front or
+  // growing the buffer. Bytes are read straight into it: no intermediate copy, no zero-fill.
+  void Reserve(size_t n);
 
   uint16_t min_version_;
   uint16_t max_version_;
-  std::string buffer_;
-  std::string scratch_;                // read(2) target, reused
-  size_t start_ = 0;                   // first unconsumed byte of buffer_
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+  size_t begin_ = 0;                   // first unconsumed byte
+  size_t end_ = 0;                     // one past the last byte received
   std::optional<FrameHeader> header_;  // header of the frame being assembled, once checked
   bool eof_ = false;
   std::optional<Error> error_;

@@ -81,6 +81,46 @@ TEST(FrameReader, AnyChunkingGivesTheSameMessages) {
   }
 }
 
+TEST(FrameReader, NextViewGivesTheSameOutputWithoutACopy) {
+  const std::string all = AllSamples();
+  std::mt19937 rng(8);
+  for (int round = 0; round < 100; ++round) {
+    FrameReader reader;
+    std::vector<Message> got;
+    size_t pos = 0;
+    while (pos < all.size()) {
+      const size_t n = std::min<size_t>(1 + rng() % 500, all.size() - pos);
+      reader.Feed(std::string_view(all).substr(pos, n));
+      pos += n;
+      for (;;) {
+        std::string_view view = "stale";
+        auto next = reader.NextView(&view);
+        ASSERT_TRUE(next.ok()) << next.error().ToString();
+        if (!next->has_value()) {
+          EXPECT_TRUE(view.empty());
+          break;
+        }
+        if (auto* o = std::get_if<Output>(&**next)) {
+          EXPECT_TRUE(o->bytes.empty());
+          o->bytes.assign(view);
+        } else {
+          EXPECT_TRUE(view.empty());
+        }
+        got.push_back(std::move(**next));
+      }
+    }
+    ASSERT_TRUE(got == SampleMessages()) << round;
+  }
+  // The fixed fields of a viewed Output are still validated.
+  FrameReader reader;
+  std::string bad = *EncodeFrame(Output{1, Stream::kStdout, "abc"});
+  bad[kHeaderSize + 8] = 9;  // stream 9
+  reader.Feed(bad);
+  std::string_view view;
+  EXPECT_EQ(reader.NextView(&view).error().err, EPROTO);
+  EXPECT_TRUE(view.empty());
+}
+
 // Sends `bytes` then closes, and returns the reader's error.
 Error ErrorFor(const std::string& bytes) {
   FdPair p = NonBlockingPair();

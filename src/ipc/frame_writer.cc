@@ -2,6 +2,7 @@
 #include "ipc/frame_writer.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,39 @@ Status FrameWriter::EnqueueOutput(uint64_t id, Stream stream, std::string_view b
     bytes.remove_prefix(n);
   } while (!bytes.empty());
   return OkStatus();
+}
+
+Result<FrameWriter::FlushState> FrameWriter::SendOutput(int fd, uint64_t id, Stream stream,
+                                                        std::string_view bytes) {
+  while (empty() && use_send_ && !bytes.empty()) {
+    const size_t n = std::min(bytes.size(), kMaxChunkSize);
+    auto prefix = OutputFramePrefix(id, stream, n, version_);
+    iovec iov[2] = {{prefix.data(), prefix.size()}, {const_cast<char*>(bytes.data()), n}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOTSOCK) {
+        use_send_ = false;
+        break;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return ErrnoError("write ipc socket");
+    }
+    // Queue what of this frame the socket did not take, byte-exact.
+    const size_t done = static_cast<size_t>(sent);
+    if (done < prefix.size()) {
+      queue_.append(prefix.data() + done, prefix.size() - done);
+      queue_.append(bytes.data(), n);
+    } else if (done < prefix.size() + n) {
+      queue_.append(bytes.data() + (done - prefix.size()), n - (done - prefix.size()));
+    }
+    bytes.remove_prefix(n);
+  }
+  if (!bytes.empty()) CORDON_TRY(EnqueueOutput(id, stream, bytes));
+  return Flush(fd);
 }
 
 Status FrameWriter::EnqueueStdin(uint64_t id, std::string_view bytes) {

@@ -21,19 +21,23 @@ class FrameWriter {
 
   void SetVersion(uint16_t version) { version_ = version; }
 
+  enum class FlushState {
+    kDone,        // the queue is empty
+    kWouldBlock,  // the kernel buffer is full (EAGAIN): wait for writability and call again
+  };
   // Encodes and queues one frame. Fails (EMSGSIZE) for a payload above the cap; nothing is
   // queued then.
   Status Enqueue(const Message& message);
   // Queues Output frames straight from the bytes read from a pipe or PTY, split in chunks of at
   // most kMaxChunkSize.
   Status EnqueueOutput(uint64_t id, Stream stream, std::string_view bytes);
+  // The runner's hot path: Output frames for `bytes`, written to `fd` straight from `bytes`
+  // (header and bytes in one sendmsg, no copy) while nothing else is queued; whatever the socket
+  // does not take now is queued. Then the same as Flush().
+  Result<FlushState> SendOutput(int fd, uint64_t id, Stream stream, std::string_view bytes);
   // Queues Stdin frames, split the same way.
   Status EnqueueStdin(uint64_t id, std::string_view bytes);
 
-  enum class FlushState {
-    kDone,        // the queue is empty
-    kWouldBlock,  // the kernel buffer is full (EAGAIN): wait for writability and call again
-  };
   // write(2)s queued bytes until the queue is empty or the fd would block (EINTR retried). Uses
   // send(MSG_NOSIGNAL) on sockets so a vanished peer is EPIPE, not SIGPIPE.
   Result<FlushState> Flush(int fd);

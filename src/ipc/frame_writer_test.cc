@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -76,6 +78,73 @@ TEST(FrameWriter, FullSocketBufferPartialWritesAreResumed) {
   EXPECT_EQ(got_out.size(), expected_out.size());
   EXPECT_TRUE(got_out == expected_out);
   EXPECT_TRUE(got_err == expected_err);
+}
+
+// SendOutput writes straight from the caller's bytes while the queue is empty and queues the
+// rest of a partly sent frame byte-exact; a reader thread checks the stream on a tiny buffer.
+void SendOutputStream(int writer_fd, int reader_fd) {
+  std::mt19937 rng(2);
+  std::string expected;
+  std::vector<std::string> pieces;
+  for (int i = 0; i < 400; ++i) {
+    std::string piece(std::uniform_int_distribution<size_t>(1, 100000)(rng), '\0');
+    for (char& c : piece) c = static_cast<char>(rng());
+    expected += piece;
+    pieces.push_back(std::move(piece));
+  }
+  std::string got;
+  std::thread reader([&] {
+    FrameReader r;
+    for (;;) {
+      pollfd p{reader_fd, POLLIN, 0};
+      poll(&p, 1, 5000);
+      auto st = r.ReadFrom(reader_fd, 1000);
+      ASSERT_TRUE(st.ok());
+      for (;;) {
+        auto next = r.Next();
+        ASSERT_TRUE(next.ok()) << next.error().ToString();
+        if (!next->has_value()) break;
+        got += std::get<Output>(**next).bytes;
+      }
+      if (*st == FrameReader::ReadState::kEof) return;
+    }
+  });
+  FrameWriter writer;
+  int would_block = 0;
+  for (const std::string& piece : pieces) {
+    auto st = writer.SendOutput(writer_fd, 1, Stream::kStdout, piece);
+    ASSERT_TRUE(st.ok()) << st.error().ToString();
+    if (*st == FrameWriter::FlushState::kWouldBlock) ++would_block;
+    while (writer.queued_bytes() > (256u << 10)) {
+      pollfd p{writer_fd, POLLOUT, 0};
+      poll(&p, 1, 5000);
+      ASSERT_TRUE(writer.Flush(writer_fd).ok());
+    }
+  }
+  while (!writer.empty()) {
+    pollfd p{writer_fd, POLLOUT, 0};
+    poll(&p, 1, 5000);
+    ASSERT_TRUE(writer.Flush(writer_fd).ok());
+  }
+  ::close(writer_fd);
+  reader.join();
+  EXPECT_GT(would_block, 0);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected);
+}
+
+TEST(FrameWriter, SendOutputOnASocketWithAFullBuffer) {
+  auto pair = SysSocketpair(SOCK_STREAM | SOCK_NONBLOCK);
+  ASSERT_TRUE(pair.ok());
+  const int small = 4096;
+  ASSERT_EQ(setsockopt(pair->write.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  SendOutputStream(pair->write.release(), pair->read.get());
+}
+
+TEST(FrameWriter, SendOutputOnAPipe) {
+  auto pipe = SysPipe(O_NONBLOCK);
+  ASSERT_TRUE(pipe.ok());
+  SendOutputStream(pipe->write.release(), pipe->read.get());
 }
 
 TEST(FrameWriter, VanishedPeerIsEpipeNotSigpipe) {
