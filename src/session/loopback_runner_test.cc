@@ -39,7 +39,28 @@ struct Child {
   bool tty = false;
   bool reaped = false;
   int status = 0;
+  std::string stdin_queue;   // Stdin bytes not yet taken by the pipe/PTY (written on POLLOUT)
+  bool close_stdin = false;  // CloseStdin arrived: close once the queue is written
 };
+
+// Writes what the child's stdin takes now without blocking; closes it when asked and drained.
+// Never blocking here is what keeps a child that fills its stdout while we feed its stdin (cat)
+// from deadlocking the runner.
+void PumpStdin(Child& c) {
+  while (c.in && !c.stdin_queue.empty()) {
+    ssize_t n = write(c.in.get(), c.stdin_queue.data(), c.stdin_queue.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) c.stdin_queue.clear();  // EPIPE: the child closed its stdin
+      break;
+    }
+    c.stdin_queue.erase(0, static_cast<size_t>(n));
+  }
+  if (c.close_stdin && c.stdin_queue.empty() && c.in) {
+    if (c.tty) (void)!write(c.in.get(), "\x04", 1);  // VEOF: the PTY's end of input
+    c.in.reset();
+  }
+}
 
 // Starts `s`; returns the child or sends SpawnError.
 bool StartChild(const Spawn& s, FrameWriter& w, Child* c) {
@@ -144,12 +165,23 @@ int RunnerMain(int bootstrap_fd) {
         {fd, static_cast<short>((host_gone ? 0 : POLLIN) | (writer.empty() ? 0 : POLLOUT)), 0},
         {sigfd.get(), POLLIN, 0}};
     std::vector<std::pair<uint64_t, Stream>> who = {{0, Stream::kStdout}, {0, Stream::kStdout}};
+    const size_t first_stdin = fds.size();
+    for (auto& [id, c] : children) {  // stdin that is waiting for room
+      if (!c.in || c.stdin_queue.empty()) continue;
+      fds.push_back({c.in.get(), POLLOUT, 0});
+      who.push_back({id, Stream::kStdout});
+    }
+    const size_t first_output = fds.size();
     for (auto& [id, c] : children) {
       if (writer.queued_bytes() >= kHighWater) break;  // back-pressure
-      if (c.out)
-        fds.push_back({c.out.get(), POLLIN, 0}),
-            who.push_back({id, c.tty ? Stream::kPty : Stream::kStdout});
-      if (c.err) fds.push_back({c.err.get(), POLLIN, 0}), who.push_back({id, Stream::kStderr});
+      if (c.out) {
+        fds.push_back({c.out.get(), POLLIN, 0});
+        who.push_back({id, c.tty ? Stream::kPty : Stream::kStdout});
+      }
+      if (c.err) {
+        fds.push_back({c.err.get(), POLLIN, 0});
+        who.push_back({id, Stream::kStderr});
+      }
     }
     if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return 12;
     if (fds[0].revents & POLLOUT) {
@@ -173,16 +205,15 @@ int RunnerMain(int bootstrap_fd) {
           if (StartChild(*s, writer, &c)) children.emplace(s->id, std::move(c));
         } else if (auto* in = std::get_if<Stdin>(&m)) {
           auto it = children.find(in->id);
-          // A real runner queues and writes on POLLOUT; this one blocks briefly (test sizes).
           if (it != children.end() && it->second.in) {
-            fcntl(it->second.in.get(), F_SETFL, 0);
-            (void)WriteAll(it->second.in.get(), in->bytes);
+            it->second.stdin_queue += in->bytes;
+            PumpStdin(it->second);
           }
         } else if (auto* cl = std::get_if<CloseStdin>(&m)) {
           auto it = children.find(cl->id);
-          if (it != children.end() && it->second.in) {
-            if (it->second.tty) (void)!write(it->second.in.get(), "\x04", 1);
-            it->second.in.reset();
+          if (it != children.end()) {
+            it->second.close_stdin = true;
+            PumpStdin(it->second);
           }
         } else if (auto* r = std::get_if<Resize>(&m)) {
           auto it = children.find(r->id);
@@ -202,7 +233,10 @@ int RunnerMain(int bootstrap_fd) {
       if (*state == FrameReader::ReadState::kEof) host_gone = true;
     }
     // Output: read what is there; EOF (or EIO on a PTY master) closes the stream.
-    for (size_t i = 2; i < fds.size(); ++i) {
+    for (size_t i = first_stdin; i < first_output; ++i) {
+      if (fds[i].revents != 0) PumpStdin(children[who[i].first]);
+    }
+    for (size_t i = first_output; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       auto& c = children[who[i].first];
       UniqueFd& stream_fd = who[i].second == Stream::kStderr ? c.err : c.out;
@@ -212,7 +246,7 @@ int RunnerMain(int bootstrap_fd) {
         (void)writer.EnqueueOutput(who[i].first, who[i].second, std::string_view(buf, n));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         stream_fd.reset();
-        if (who[i].second != Stream::kStderr) c.in.reset();  // the PTY's dup goes with it
+        if (c.tty) c.in.reset();  // the PTY master's dup goes with it
       }
     }
     // Reap, then report Exit only for processes whose streams are drained and closed.
@@ -269,8 +303,17 @@ class Host {
     if (runner_ > 0) {
       (void)writer_.Enqueue(Shutdown{});
       (void)writer_.Flush(fd_.get());
+      // Bounded: a runner that does not exit within 5 s is killed (and the test fails).
       int status = 0;
-      waitpid(runner_, &status, 0);
+      pid_t done = 0;
+      for (int i = 0; i < 500 && done == 0; ++i) {
+        done = waitpid(runner_, &status, WNOHANG);
+        if (done == 0) usleep(10000);
+      }
+      if (done == 0) {
+        kill(runner_, SIGKILL);
+        waitpid(runner_, &status, 0);
+      }
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     }
   }
