@@ -1,5 +1,7 @@
 #include "cli/invocation.h"
 
+#include "plan/unix_sockets.h"
+
 #include <unistd.h>
 
 #include <climits>
@@ -83,6 +85,7 @@ Result<Resolved> ResolveWith(Config config, const Invocation& inv, bool need_com
   for (char** e = environ; *e != nullptr; ++e) in.env.emplace_back(*e);
   in.uid = ::getuid();
   in.gid = ::getgid();
+  if (policy->network.mode != NetworkMode::kFull) in.host_unix_sockets = ListeningUnixSockets();
   auto plan = BuildPlan(*policy, in);
   if (!plan) return plan.error();
   return Resolved{std::move(config), std::move(*policy), std::move(*plan)};

@@ -75,6 +75,9 @@ int RunExec(const Invocation& inv) {
     case ExecOutcome::Kind::kSetupFailed: traced.error = outcome.error.ToString(); break;
   }
   trace.Finish(traced);
+  // What the network proxy refused, so the agent learns which hosts to ask for.
+  const std::string blocked = FormatBlockedHosts(outcome.blocked_hosts);
+  if (!blocked.empty()) std::fputs(blocked.c_str(), stderr);
   if (outcome.kind == ExecOutcome::Kind::kSetupFailed ||
       outcome.kind == ExecOutcome::Kind::kExecFailed) {
     std::fprintf(stderr, "cordon: %s\n", outcome.error.ToString().c_str());

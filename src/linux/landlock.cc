@@ -71,6 +71,18 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
   if (fd < 0) return ErrnoError("create a Landlock ruleset");
   out.fd.reset(fd);
 
+  // TCP connect to the listeners on the sandbox's loopback (proxies, host ports) stays possible
+  // when TCP is otherwise denied.
+  if (out.abi >= 4 && plan.landlock_tcp_denied) {
+    for (uint16_t port : plan.landlock_tcp_connect_ports) {
+      sys_landlock_net_port_attr net{};
+      net.allowed_access = landlock_net::kConnectTcp;
+      net.port = port;
+      if (sys_landlock_add_rule(out.fd.get(), kLandlockRuleNetPort, &net) != 0) {
+        return ErrnoError("add Landlock rule for TCP port " + std::to_string(port));
+      }
+    }
+  }
   for (const auto& grant : plan.landlock) {
     int pfd = ::open(grant.path.c_str(), O_PATH | O_CLOEXEC);
     if (pfd < 0) {

@@ -73,6 +73,11 @@ Result<std::unique_ptr<PreparedSandbox>> PrepareSandbox(const Plan& plan) {
     prepared->kept_capabilities |= 1ULL << it->second;
   }
   prepared->keep_root_capabilities = !plan.kept_capabilities.empty();
+  if (plan.new_network_namespace) {
+    const std::vector<uint16_t> ports = plan.network.ListenerPorts();
+    if (ports.size() > kMaxNetworkListeners) return PlainError("too many network listeners", "");
+    for (uint16_t port : ports) prepared->listener_ports[prepared->listener_count++] = port;
+  }
   return prepared;
 }
 
@@ -186,6 +191,7 @@ struct ChildArgs {
   int sync_fd;
   int control_fd;
   int error_fd;
+  int net_fd;  // -1 unless the plan has network listeners
 };
 
 [[noreturn]] void ChildMain(const ChildArgs& a) {
@@ -205,6 +211,11 @@ struct ChildArgs {
   if (a.sandbox->plan.new_network_namespace) {
     f = BringUpLoopbackChild();
     if (f.stage != ChildStage::kNone) ReportAndExit(a.error_fd, f, 1);
+    if (a.net_fd >= 0) {
+      // Before Landlock: binding the listeners is cordon's act, not the command's.
+      f = SendNetworkListenersChild(*a.sandbox, a.net_fd);
+      if (f.stage != ChildStage::kNone) ReportAndExit(a.error_fd, f, 1);
+    }
   }
   f = ApplyLandlockChild(*a.sandbox);
   if (f.stage != ChildStage::kNone) ReportAndExit(a.error_fd, f, 1);
@@ -214,6 +225,40 @@ struct ChildArgs {
   // Not dumpable: a command cannot ptrace the init or read its memory through /proc/1.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::_exit(a.init(a.arg, *a.sandbox, a.control_fd, a.error_fd));
+}
+
+// Receives the init's listeners: one message, `count` fds. End of file (the init failed before
+// sending) yields none; WaitReady then reports the failure.
+Result<std::vector<UniqueFd>> ReceiveNetworkListeners(int fd, int count) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxNetworkListeners)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("receive the sandbox's network listeners");
+  std::vector<UniqueFd> fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < k; ++i) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(received);
+    }
+  }
+  if (n == 0) return std::vector<UniqueFd>{};
+  if (static_cast<int>(fds.size()) != count || (msg.msg_flags & MSG_CTRUNC) != 0) {
+    return PlainError("receive the sandbox's network listeners",
+                      "expected " + std::to_string(count) + ", got " + std::to_string(fds.size()));
+  }
+  return fds;
 }
 
 }  // namespace
@@ -227,6 +272,7 @@ Sandbox::Sandbox(Sandbox&& o) noexcept
       pidfd_(std::move(o.pidfd_)),
       control_(std::move(o.control_)),
       error_(std::move(o.error_)),
+      listeners_(std::move(o.listeners_)),
       reaped_(std::exchange(o.reaped_, true)) {}
 
 Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
@@ -237,6 +283,7 @@ Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
     pidfd_ = std::move(o.pidfd_);
     control_ = std::move(o.control_);
     error_ = std::move(o.error_);
+    listeners_ = std::move(o.listeners_);
     reaped_ = std::exchange(o.reaped_, true);
   }
   return *this;
@@ -279,6 +326,14 @@ Result<Sandbox> Sandbox::Start(const PreparedSandbox& prepared, InitMain init, v
   if (!error) return error.error();
   auto control = SysSocketpair(SOCK_SEQPACKET);
   if (!control) return control.error();
+  // The init sends its loopback listeners over this one (SCM_RIGHTS), when there are any.
+  UniqueFd net_host, net_child;
+  if (prepared.listener_count > 0) {
+    auto net = SysSocketpair(SOCK_SEQPACKET);
+    if (!net) return net.error();
+    net_host = std::move(net->read);
+    net_child = std::move(net->write);
+  }
 
   const Plan& plan = prepared.plan;
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -290,7 +345,7 @@ Result<Sandbox> Sandbox::Start(const PreparedSandbox& prepared, InitMain init, v
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   ChildArgs child{&prepared, init, arg, sync->read.get(), control->write.get(),
-                  error->write.get()};
+                  error->write.get(), net_child.valid() ? net_child.get() : -1};
   long pid = sys_clone3(&args);
   if (pid < 0) {
     return ErrnoError("create the sandbox's namespaces (clone3 with user, mount, pid, ipc, uts, "
@@ -307,6 +362,7 @@ Result<Sandbox> Sandbox::Start(const PreparedSandbox& prepared, InitMain init, v
   control->write.reset();
   error->write.reset();
   sync->read.reset();
+  net_child.reset();
 
   // Identity maps (see user_namespaces(7)): as root, every id maps to itself; otherwise only our
   // own uid and gid, after setgroups is denied as the kernel requires.
@@ -325,6 +381,11 @@ Result<Sandbox> Sandbox::Start(const PreparedSandbox& prepared, InitMain init, v
   if (!st) return ErrnoError(st.error().err, "map group ids into the sandbox (gid_map)");
   st = WriteAll(sync->write.get(), "1");
   if (!st) return st.error();
+  if (net_host.valid()) {
+    auto listeners = ReceiveNetworkListeners(net_host.get(), prepared.listener_count);
+    if (!listeners) return listeners.error();
+    sandbox.listeners_ = std::move(*listeners);
+  }
   return sandbox;
 }
 
@@ -378,6 +439,15 @@ Error DescribeChildFailure(const Plan& plan, const ChildFailure& f, const std::s
     case ChildStage::kExec:
       op = "execute " + (argv0.empty() ? (plan.argv.empty() ? "" : plan.argv[0]) : argv0);
       break;
+    case ChildStage::kNetworkListener: {
+      const std::vector<uint16_t> ports = plan.network.ListenerPorts();
+      op = "listen on 127.0.0.1:" +
+           (f.index >= 0 && f.index < static_cast<int>(ports.size())
+                ? std::to_string(ports[f.index])
+                : std::string("?")) +
+           " inside the sandbox (network proxy/host port)";
+      break;
+    }
   }
   return ErrnoError(f.err, op, path);
 }

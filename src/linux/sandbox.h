@@ -45,6 +45,7 @@ enum class ChildStage : int32_t {
   kChdir,
   kCloseFds,
   kExec,
+  kNetworkListener,   // listening socket plan.network.ListenerPorts()[index] on the loopback
 };
 
 struct ChildFailure {
@@ -80,6 +81,10 @@ struct PreparedSandbox {
   const SeccompProgram* seccomp = nullptr;
   uint64_t kept_capabilities = 0;  // bit mask of CAP_* numbers
   bool keep_root_capabilities = false;
+  // The listeners the init creates on the sandbox's loopback and sends to cordon (fixed size:
+  // the child does not allocate). Order: plan.network.ListenerPorts().
+  uint16_t listener_ports[kMaxNetworkListeners] = {};
+  int listener_count = 0;
 };
 
 Result<std::unique_ptr<PreparedSandbox>> PrepareSandbox(const Plan& plan);
@@ -112,12 +117,18 @@ class Sandbox {
 
   static Result<Sandbox> Start(const PreparedSandbox& prepared, InitMain init, void* arg);
 
+  // The listening sockets the init created on the sandbox's loopback (proxy and host-port
+  // listeners, in plan.network.ListenerPorts() order), received by Start. Empty when the plan
+  // has none, or when set-up failed before they were made (WaitReady then reports why).
+  std::vector<UniqueFd> TakeNetworkListeners() { return std::move(listeners_); }
+
  private:
   const PreparedSandbox* prepared_ = nullptr;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd control_;
   UniqueFd error_;
+  std::vector<UniqueFd> listeners_;
   bool reaped_ = false;
 };
 

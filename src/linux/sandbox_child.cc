@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -275,6 +276,7 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
         if (mnt.fd < 0 || SetAttr(mnt.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                               MOUNT_ATTR_NOEXEC, 0, false) < 0 ||
             AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, true) < 0) {
+          if (op.skip_if_missing && errno == ENOENT) break;  // gone since planning: nothing to hide
           return Fail(ChildStage::kMount, i);
         }
         break;
@@ -315,6 +317,57 @@ ChildFailure BringUpLoopbackChild() {
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
   if (::ioctl(sock.fd, SIOCSIFFLAGS, &ifr) < 0) return Fail(ChildStage::kLoopback);
   return kOk;
+}
+
+ChildFailure SendNetworkListenersChild(const PreparedSandbox& sandbox, int net_fd) {
+  int fds[kMaxNetworkListeners];
+  int made = 0;
+  auto close_made = [&] {
+    for (int i = 0; i < made; ++i) ::close(fds[i]);
+  };
+  for (int i = 0; i < sandbox.listener_count; ++i) {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      ChildFailure f = Fail(ChildStage::kNetworkListener, i);
+      close_made();
+      return f;
+    }
+    fds[made++] = s;
+    const int one = 1;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(sandbox.listener_ports[i]);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        ::bind(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0 ||
+        ::listen(s, SOMAXCONN) < 0) {
+      ChildFailure f = Fail(ChildStage::kNetworkListener, i);
+      close_made();
+      return f;
+    }
+  }
+  char byte = 'L';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxNetworkListeners)];
+  std::memset(control, 0, sizeof control);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<size_t>(made));
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<size_t>(made));
+  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * static_cast<size_t>(made));
+  ssize_t n;
+  do {
+    n = ::sendmsg(net_fd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  ChildFailure f = n == 1 ? kOk : Fail(ChildStage::kNetworkListener, 0);
+  close_made();  // cordon holds them now; the init has no use for them
+  ::close(net_fd);
+  return f;
 }
 
 ChildFailure ApplyLandlockChild(const PreparedSandbox& sandbox) {

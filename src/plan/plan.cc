@@ -7,6 +7,7 @@
 
 #include "base/paths.h"
 #include "plan/git_context.h"
+#include "plan/network_plan.h"
 
 namespace cordon {
 namespace {
@@ -138,10 +139,7 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   }
 
   // Namespaces and identity.
-  if (policy.network.mode == NetworkMode::kProxy) {
-    return PlainError("network mode \"proxy\" is not available in this build",
-                      "use \"none\" or \"full\"");
-  }
+  CORDON_TRY(PlanNetwork(policy, plan));
   plan.new_network_namespace = policy.network.mode != NetworkMode::kFull;
   if (inputs.uid == 0) {
     // Root maps every id to itself, so files keep their real owners and root's command can still
@@ -210,6 +208,7 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
       CORDON_TRY(ProtectNames(policy, rule.path, plan, protected_paths));
     }
   }
+  AddUnixSocketMasks(policy, inputs, plan);
   plan.mounts.push_back({MountKind::kProc, "", "/proc", false,
                          "a fresh /proc showing only the sandbox's processes"});
   plan.mounts.push_back({MountKind::kDev, "", "/dev", false,
@@ -236,8 +235,7 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
     }
   }
   plan.landlock_full_coverage = plan.landlock_gaps.empty();
-  plan.landlock_tcp_denied =
-      policy.network.mode == NetworkMode::kNone && !policy.network.allow_local_binding;
+  PlanLandlockTcp(policy, plan);
 
   // Environment: inherited, minus what must not cross, plus what the command should know.
   plan.env.reserve(inputs.env.size() + 4);
@@ -259,6 +257,7 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   set("CORDON_SANDBOX", "1", "tells the command (and its tests) that it runs inside cordon");
   set("CORDON_SANDBOX_NETWORK", NetworkModeName(policy.network.mode),
       "the network mode, so tools can skip what cannot work");
+  AddProxyEnvironment(plan);
 
   if (auto worktree = FindWorktreeRoot(plan.cwd)) {
     struct stat st;

@@ -30,6 +30,9 @@ struct MountOp {
   std::string target;   // path inside the sandbox
   bool writable = false;
   std::string why;      // the rule or protection this implements
+  // The target may vanish between planning and mounting (a host unix socket that is removed):
+  // then there is nothing to hide and the step is skipped instead of failing the run.
+  bool skip_if_missing = false;
 };
 
 // Landlock is expressed in the plan as plain grants; linux/landlock.cc maps them to the best
@@ -47,6 +50,26 @@ struct EnvEdit {
   std::string value;
   std::string why;
 };
+
+// The sandbox's network wiring in "none" and "proxy" modes: listening sockets the init creates on
+// the sandbox's loopback, handed to cordon, which serves them on the host side (net/).
+struct NetworkPlan {
+  bool proxy = false;        // HTTP and SOCKS5 proxies on the sandbox's loopback
+  uint16_t http_port = 0;    // inside the sandbox, 127.0.0.1
+  uint16_t socks_port = 0;
+  std::vector<uint16_t> host_ports;  // each forwarded to the same port on the host's loopback
+  std::vector<std::pair<std::string, std::string>> domains;  // validated: pattern -> allow|deny
+  std::vector<std::string> resolve;  // resolver overrides, "host:addr[,addr...]" (validated)
+  bool allow_local_targets = false;
+  std::vector<std::string> hidden_unix_sockets;  // host sockets masked in the mount plan
+
+  // The listeners, in the order the init creates and sends them: proxies first, then host ports.
+  std::vector<uint16_t> ListenerPorts() const;
+};
+
+// At most this many host ports (the init sends every listener in one fixed-size message).
+inline constexpr size_t kMaxHostPorts = 32;
+inline constexpr size_t kMaxNetworkListeners = kMaxHostPorts + 2;
 
 struct IdMapping {
   uid_t inside = 0;
@@ -73,7 +96,13 @@ struct Plan {
   std::vector<LandlockGrant> landlock;  // the filesystem allow-list for Landlock
   bool landlock_full_coverage = false;  // true when Landlock alone enforces every rule
   std::vector<std::string> landlock_gaps;  // rules only the mount layer enforces, and why
-  bool landlock_tcp_denied = true;      // no TCP bind/connect at all (network none, no binding)
+  // Landlock handles TCP bind and connect (ABI >= 4): both denied, except connect to
+  // `landlock_tcp_connect_ports` (the proxy and host-port listeners on the sandbox's loopback).
+  // False in "full" mode and with allow_local_binding.
+  bool landlock_tcp_denied = true;
+  std::vector<uint16_t> landlock_tcp_connect_ports;
+
+  NetworkPlan network;
 
   std::vector<EnvEdit> env_edits;
   std::vector<std::string> env;         // the command's final environment ("NAME=value")
@@ -86,6 +115,9 @@ struct PlanInputs {
   std::vector<std::string> env;         // cordon's environment
   uid_t uid = 0;
   gid_t gid = 0;
+  // Listening pathname unix sockets on the host (ListeningUnixSockets()); those the sandbox
+  // could see are hidden in "none" and "proxy" modes unless network.unix_sockets allows them.
+  std::vector<std::string> host_unix_sockets;
 };
 
 Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs);

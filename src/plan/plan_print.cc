@@ -38,6 +38,28 @@ std::string SeccompLine(const SeccompBlock& b) {
   return what;
 }
 
+// The wiring of "proxy" mode and host ports, and the unix sockets hidden (none/proxy).
+void NetworkText(const Plan& plan, std::ostringstream& out) {
+  const NetworkPlan& n = plan.network;
+  if (n.proxy) {
+    out << "  http proxy:   127.0.0.1:" << n.http_port << " inside -> cordon (domain rules)\n";
+    out << "  socks5 proxy: 127.0.0.1:" << n.socks_port << " inside -> cordon (domain rules)\n";
+    out << "  domains:";
+    if (n.domains.empty()) out << " none (every request is refused)";
+    out << "\n";
+    for (const auto& [pattern, action] : n.domains) out << "    " << action << "\t" << pattern << "\n";
+    for (const auto& r : n.resolve) out << "  resolve:      " << r << "\n";
+    out << "  local targets: " << (n.allow_local_targets ? "allowed" : "refused") << "\n";
+  }
+  for (uint16_t p : n.host_ports) {
+    out << "  host port:    127.0.0.1:" << p << " inside -> host 127.0.0.1:" << p << "\n";
+  }
+  if (!n.hidden_unix_sockets.empty()) {
+    out << "  unix sockets on the host hidden: " << n.hidden_unix_sockets.size()
+        << " (see the mounts)\n";
+  }
+}
+
 }  // namespace
 
 std::string PlanToText(const Plan& plan, const Policy& policy) {
@@ -78,12 +100,19 @@ std::string PlanToText(const Plan& plan, const Policy& policy) {
   } else {
     for (const auto& gap : plan.landlock_gaps) out << "  mount layer only: " << gap << "\n";
   }
-  out << "  tcp bind/connect: " << (plan.landlock_tcp_denied ? "denied" : "allowed") << "\n";
+  out << "  tcp bind/connect: " << (plan.landlock_tcp_denied ? "denied" : "allowed");
+  if (plan.landlock_tcp_denied && !plan.landlock_tcp_connect_ports.empty()) {
+    out << " (connect allowed to ports";
+    for (uint16_t p : plan.landlock_tcp_connect_ports) out << " " << p;
+    out << ")";
+  }
+  out << "\n";
   out << "\nnamespaces: " << Namespaces(plan) << "\n";
   out << "uid map:    " << plan.uid_map.inside << " " << plan.uid_map.outside << " "
       << plan.uid_map.count << "\n";
   out << "network:    " << NetworkModeName(policy.network.mode)
       << (policy.network.mode == NetworkMode::kNone ? " (loopback only)" : "") << "\n";
+  NetworkText(plan, out);
   out << "capabilities kept: ";
   if (plan.kept_capabilities.empty()) out << "none";
   for (const auto& c : plan.kept_capabilities) out << c << " ";
@@ -142,7 +171,20 @@ nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
   j["capabilities"] = plan.kept_capabilities;
   j["no_new_privs"] = true;
   j["network"] = {{"mode", NetworkModeName(policy.network.mode)},
-                  {"allow_local_binding", policy.network.allow_local_binding}};
+                  {"allow_local_binding", policy.network.allow_local_binding},
+                  {"allow_local_targets", plan.network.allow_local_targets},
+                  {"host_ports", plan.network.host_ports},
+                  {"hidden_unix_sockets", plan.network.hidden_unix_sockets}};
+  if (plan.network.proxy) {
+    j["network"]["http_proxy_port"] = plan.network.http_port;
+    j["network"]["socks5_proxy_port"] = plan.network.socks_port;
+    j["network"]["domains"] = json::array();
+    for (const auto& [pattern, action] : plan.network.domains) {
+      j["network"]["domains"].push_back({{"pattern", pattern}, {"action", action}});
+    }
+    j["network"]["resolve"] = plan.network.resolve;
+  }
+  j["landlock"]["tcp_connect_ports"] = plan.landlock_tcp_connect_ports;
   j["seccomp"] = json::array();
   for (const auto& b : SeccompBlocks()) {
     j["seccomp"].push_back({{"call", SeccompLine(b)}, {"errno", b.error}, {"reason", b.reason}});

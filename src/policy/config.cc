@@ -180,6 +180,14 @@ Status ParseNetwork(const std::string& file, const toml::table& table, NetworkSp
       CORDON_TRY(ParsePairs(file, v, "network.domains", net.domains));
     } else if (key == "unix_sockets") {
       CORDON_TRY(ParsePairs(file, v, "network.unix_sockets", net.unix_sockets));
+    } else if (key == "resolve") {
+      // Fixed answers for the proxy's name lookups, like curl --resolve (checked in plan/).
+      if (!v.is_table()) return ConfigError(file, v, "'network.resolve' must be a table");
+      for (const auto& [rk, rv] : *v.as_table()) {
+        auto s = GetString(file, rv, "network.resolve." + std::string(rk.str()));
+        if (!s) return s.error();
+        net.resolve.emplace_back(std::string(rk.str()), *s);
+      }
     } else if (key == "host_ports") {
       if (!v.is_array()) return ConfigError(file, v, "'network.host_ports' must be an array");
       for (const auto& p : *v.as_array()) {

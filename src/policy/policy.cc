@@ -139,6 +139,7 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
     for (const auto& d : n.domains) net.domains.push_back(d);
     for (int p : n.host_ports) net.host_ports.push_back(p);
     for (const auto& u : n.unix_sockets) net.unix_sockets.push_back(u);
+    for (const auto& r : n.resolve) net.resolve.push_back(r);
   }
 
   // The workspace root must exist and be a directory.
@@ -250,6 +251,7 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
   for (const auto& d : context.allow_domains) policy.network.domains.emplace_back(d, "allow");
   policy.network.host_ports = net.host_ports;
   policy.network.unix_sockets = net.unix_sockets;
+  policy.network.resolve = net.resolve;
   return policy;
 }
 

@@ -27,6 +27,7 @@ struct NetworkPolicy {
   std::vector<std::pair<std::string, std::string>> domains;
   std::vector<int> host_ports;
   std::vector<std::pair<std::string, std::string>> unix_sockets;
+  std::vector<std::pair<std::string, std::string>> resolve;  // host -> addresses, for the proxy
 };
 
 // What the caller knows about this run (flags and environment).

@@ -32,6 +32,7 @@ struct NetworkSpec {
   std::vector<std::pair<std::string, std::string>> domains;       // pattern -> allow|deny
   std::vector<int> host_ports;
   std::vector<std::pair<std::string, std::string>> unix_sockets;  // path -> allow|deny
+  std::vector<std::pair<std::string, std::string>> resolve;  // host -> "addr[,addr...]" (proxy)
 };
 
 struct ProfileSpec {

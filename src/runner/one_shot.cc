@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "linux/sandbox.h"
+#include "runner/network_bridge.h"
 
 namespace cordon {
 namespace {
@@ -125,6 +126,17 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
   observer->SandboxSetupStarted();
   auto sandbox = Sandbox::Start(**prepared, OneShotInit, &args);
   if (!sandbox) return SetupFailure(sandbox.error());
+  // Proxy mode and host ports: serve the init's loopback listeners from here (a thread started
+  // after the clone, so the sandbox never shares its locks).
+  std::unique_ptr<ProxyServer> proxy;
+  if (auto listeners = sandbox->TakeNetworkListeners(); !listeners.empty()) {
+    auto bridge = StartNetworkBridge(plan.network, std::move(listeners));
+    if (!bridge) {
+      sandbox->Reap(true);
+      return SetupFailure(bridge.error());
+    }
+    proxy = std::move(*bridge);
+  }
   auto ready = sandbox->WaitReady();
   if (!ready) return SetupFailure(ready.error());
   if (ready->stage != ChildStage::kNone) {
@@ -159,12 +171,18 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
   const int init_status = sandbox->Reap(false);
   observer->CommandEnded();
   ExecOutcome out;
+  if (proxy) {
+    proxy->Stop();
+    out.blocked_hosts = proxy->BlockedHosts();
+  }
   if (got != static_cast<ssize_t>(sizeof record)) {
     std::string how = WIFSIGNALED(init_status)
                           ? "was killed by signal " + std::to_string(WTERMSIG(init_status))
                           : "exited with status " + std::to_string(WEXITSTATUS(init_status));
-    return SetupFailure(PlainError("run the command", "the sandbox's init " + how +
-                                                          " before the command ended"));
+    ExecOutcome failed = SetupFailure(PlainError("run the command", "the sandbox's init " + how +
+                                                                       " before the command ended"));
+    failed.blocked_hosts = std::move(out.blocked_hosts);
+    return failed;
   }
   if (record.exited == 1) {
     out.kind = ExecOutcome::Kind::kExited;

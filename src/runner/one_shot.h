@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "net/proxy_server.h"
 #include "plan/plan.h"
 
 namespace cordon {
@@ -22,6 +23,8 @@ struct ExecOutcome {
   int code = 0;
   int signal = 0;
   Error error;      // for kExecFailed and kSetupFailed
+  // Targets the network proxy refused during the run (proxy mode), for the end-of-run report.
+  std::vector<BlockedHost> blocked_hosts;
 
   // The exit status cordon itself returns: the command's code, 128+N for signal N, 126/127 when
   // the command could not be executed, 125 when cordon could not set up the sandbox.

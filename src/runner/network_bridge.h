@@ -1,0 +1,21 @@
+// The host side of the sandbox's network in "proxy" mode and for host ports: serves the
+// listeners the init created on the sandbox's loopback with cordon's ProxyServer (net/), in the
+// cordon process, on a thread started after the sandbox was cloned.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "net/proxy_server.h"
+#include "plan/plan.h"
+
+namespace cordon {
+
+// `listeners` are in plan.network.ListenerPorts() order (Sandbox::TakeNetworkListeners).
+// Domain rules and resolver overrides were validated when the plan was built.
+Result<std::unique_ptr<ProxyServer>> StartNetworkBridge(const NetworkPlan& network,
+                                                        std::vector<UniqueFd> listeners);
+
+}  // namespace cordon
