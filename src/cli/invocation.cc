@@ -72,6 +72,7 @@ Result<Resolved> ResolveWith(Config config, const Invocation& inv, bool need_com
     ctx.network_mode = *mode;
   }
   ctx.allow_domains = inv.allow_domains;
+  ctx.cordon_home = DefaultCordonHome();
   auto policy = ResolvePolicy(config, ctx);
   if (!policy) return policy.error();
 

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/invocation.h"
+#include "policy/config_edit.h"
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
 #include "runner/one_shot.h"
@@ -87,9 +88,13 @@ int RunExec(const Invocation& inv) {
   return outcome.ExitStatus();
 }
 
-int RunExplain(const Invocation& inv, bool json) {
+int RunExplain(const Invocation& inv, bool json, const std::string& path) {
   auto resolved = Resolve(inv, /*need_command=*/false);
   if (!resolved) return Fail(resolved.error());
+  if (!path.empty()) {  // --path P: which rule decides P, and why
+    std::cout << ExplainPath(resolved->policy, path);
+    return 0;
+  }
   auto otel = OtelSettingsFromDocument(resolved->config.document.get(), resolved->config.path);
   if (!otel) return Fail(otel.error());
   if (json) {
@@ -119,7 +124,8 @@ int RunDoctor() {
 // mistaken for cordon's.
 std::vector<std::string> SplitCommand(std::vector<std::string>& args) {
   static const char* kValueOptions[] = {"--config", "-c", "-P", "--profile", "-C",
-                                        "--writable-root", "--cd", "--network", "--allow-domain"};
+                                        "--writable-root", "--cd", "--network", "--allow-domain",
+                                        "--path"};
   size_t i = 0;
   while (i < args.size() && args[i] != "exec" && args[i] != "explain") ++i;
   if (i == args.size()) return {};
@@ -164,6 +170,16 @@ int main(int argc, char** argv) {
   CLI::App* explain = app.add_subcommand("explain", "print the resolved policy and the plan");
   AddPolicyFlags(*explain, explain_inv);
   explain->add_flag("--json", json, "machine-readable output");
+  std::string explain_path;
+  explain->add_option("--path", explain_path, "which rule decides this path, and why")
+      ->type_name("PATH");
+
+  std::string grant_config, grant_profile, grant_dir;
+  CLI::App* grant = app.add_subcommand(
+      "grant-read", "make a directory readable in a profile of your config (restricted read)");
+  grant->add_option("--config", grant_config, "config file (default: $CORDON_HOME/config.toml)");
+  grant->add_option("-P,--profile", grant_profile, "profile (default: default_permissions)");
+  grant->add_option("DIR", grant_dir, "the directory")->required();
 
   app.add_subcommand("doctor", "report what this host supports and what cordon does about it");
 
@@ -184,7 +200,15 @@ int main(int argc, char** argv) {
   }
   if (explain->parsed()) {
     explain_inv.command = command;
-    return RunExplain(explain_inv, json);
+    return RunExplain(explain_inv, json, explain_path);
+  }
+  if (grant->parsed()) {
+    auto r = GrantReadInConfig(
+        grant_config.empty() ? DefaultCordonHome() + "/config.toml" : grant_config, grant_profile,
+        grant_dir);
+    if (!r) return Fail(r.error());
+    std::printf("cordon: %s\n", r->message.c_str());
+    return 0;
   }
   return RunDoctor();
 }

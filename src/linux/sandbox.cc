@@ -61,6 +61,12 @@ const std::map<std::string, int>& CapabilityNumbers() {
 Result<std::unique_ptr<PreparedSandbox>> PrepareSandbox(const Plan& plan) {
   auto prepared = std::make_unique<PreparedSandbox>();
   prepared->plan = plan;
+  // Placeholders first: the Landlock rules below are attached to them. Stale ones of runs that
+  // were killed are cleaned up first.
+  if (!plan.placeholder_registry.empty()) CleanStalePlaceholders(plan.placeholder_registry);
+  auto placeholders = HostPlaceholders::Create(plan);
+  if (!placeholders) return placeholders.error();
+  prepared->placeholders = std::move(*placeholders);
   auto seccomp = CompiledSeccompProgram();
   if (!seccomp) return seccomp.error();
   prepared->seccomp = *seccomp;

@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "linux/host_placeholders.h"
 #include "linux/landlock.h"
 #include "linux/seccomp_filter.h"
 #include "plan/plan.h"
@@ -81,6 +82,9 @@ struct PreparedSandbox {
   const SeccompProgram* seccomp = nullptr;
   uint64_t kept_capabilities = 0;  // bit mask of CAP_* numbers
   bool keep_root_capabilities = false;
+  // Placeholders on the host for paths that did not exist (plan.placeholders); removed when this
+  // is destroyed, after the sandbox is gone.
+  std::unique_ptr<HostPlaceholders> placeholders;
   // The listeners the init creates on the sandbox's loopback and sends to cordon (fixed size:
   // the child does not allocate). Order: plan.network.ListenerPorts().
   uint16_t listener_ports[kMaxNetworkListeners] = {};

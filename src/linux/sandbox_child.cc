@@ -81,6 +81,21 @@ int MakeMountPoint(int root_fd, const char* rel, bool file) {
   return 0;
 }
 
+// Creates the directories above the last component of `rel` below `root_fd`.
+int MakeParentDirs(int root_fd, const char* rel) {
+  char buf[PATH_MAX];
+  const size_t len = std::strlen(rel);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(buf, rel, len + 1);
+  char* slash = std::strrchr(buf, '/');
+  if (slash == nullptr) return 0;
+  *slash = '\0';
+  return MakeMountPoint(root_fd, buf, false);
+}
+
 int NewFs(const char* type, const char* options[][2], unsigned int attrs) {
   int fs = fsopen(type, FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
@@ -241,6 +256,14 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
             move_mount(root.fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
           return Fail(ChildStage::kMount, i);
         }
+        if (root_is_empty) {
+          for (const auto& [link, target] : plan.root_symlinks) {
+            if (MakeParentDirs(root.fd, Relative(link)) < 0 ||
+                ::symlinkat(target.c_str(), root.fd, Relative(link)) < 0) {
+              return Fail(ChildStage::kMount, i);
+            }
+          }
+        }
         break;
       }
       case MountKind::kBind: {
@@ -253,11 +276,32 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
         break;
       }
       case MountKind::kMaskDir: {
-        const char* opts[][2] = {{"mode", "0000"}, {"size", "4096"}, {nullptr, nullptr}};
-        ChildFd mnt{NewFs("tmpfs", opts,
-                          MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                              MOUNT_ATTR_NOEXEC)};
-        if (mnt.fd < 0 || AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, false) < 0) {
+        if (op.mount_points.empty()) {
+          const char* opts[][2] = {{"mode", "0000"}, {"size", "4096"}, {nullptr, nullptr}};
+          ChildFd mnt{NewFs("tmpfs", opts,
+                            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                MOUNT_ATTR_NOEXEC)};
+          if (mnt.fd < 0 ||
+              AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, false) < 0) {
+            return Fail(ChildStage::kMount, i);
+          }
+          break;
+        }
+        // Something is re-opened below the denied directory: make its mount points in the
+        // mask's tmpfs while it is still writable, then make it read-only and enter-only (0111:
+        // the re-opened paths can be reached, nothing can be listed or created).
+        const char* opts[][2] = {{"mode", "0755"}, {"size", "65536"}, {nullptr, nullptr}};
+        ChildFd mnt{NewFs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)};
+        if (mnt.fd < 0) return Fail(ChildStage::kMount, i);
+        for (const MountPoint& mp : op.mount_points) {
+          if (MakeMountPoint(mnt.fd, mp.rel.c_str(), mp.file) < 0) {
+            return Fail(ChildStage::kMount, i);
+          }
+        }
+        if (::fchmodat(mnt.fd, ".", 0111, 0) < 0 ||
+            SetAttr(mnt.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                MOUNT_ATTR_NOEXEC, 0, false) < 0 ||
+            AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, false) < 0) {
           return Fail(ChildStage::kMount, i);
         }
         break;
@@ -381,6 +425,21 @@ ChildFailure ApplyLandlockChild(const PreparedSandbox& sandbox) {
   ChildFd shm{::open("/dev/shm", O_PATH | O_CLOEXEC)};
   if (shm.fd < 0 || LandlockAllowChild(rs, shm.fd, rs.write_access & ~kIoctlDev) < 0) {
     return Fail(ChildStage::kLandlock);
+  }
+  // The sandbox's own procfs: under ":root" it is below the granted root; a restricted-read
+  // sandbox gets it read-only too (programs read /proc/self). It shows only the sandbox.
+  ChildFd proc{::open("/proc", O_PATH | O_CLOEXEC)};
+  if (proc.fd < 0 || LandlockAllowChild(rs, proc.fd, kReadFile | kReadDir) < 0) {
+    return Fail(ChildStage::kLandlock);
+  }
+  // An empty root holds only the mount points of what is granted: listing its directories
+  // ($HOME after home expansion, /) shows names the mount layer already decided to show.
+  // Files below stay readable only where a grant says so.
+  if (!sandbox.plan.mounts.empty() && sandbox.plan.mounts.front().kind == MountKind::kRootEmpty) {
+    ChildFd root{::open("/", O_PATH | O_CLOEXEC)};
+    if (root.fd < 0 || LandlockAllowChild(rs, root.fd, kReadDir) < 0) {
+      return Fail(ChildStage::kLandlock);
+    }
   }
   if (sys_landlock_restrict_self(rs.fd.get()) < 0) return Fail(ChildStage::kLandlock);
   return kOk;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/paths.h"
@@ -166,35 +167,77 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   } else {
     plan.mounts.push_back({MountKind::kRootEmpty, "", "/", false,
                            "restricted read: only the readable roots appear"});
+    // Links through which readable roots were named (/bin -> usr/bin) appear as links, unless
+    // their directory is visible anyway.
+    for (const auto& [link, target] : policy.symlinks) {
+      if (ParentDecision(policy, link).visible || policy.Decide(link).visible) continue;
+      if (std::find_if(plan.root_symlinks.begin(), plan.root_symlinks.end(), [&](const auto& l) {
+            return l.first == link;
+          }) != plan.root_symlinks.end()) {
+        continue;
+      }
+      plan.root_symlinks.emplace_back(link, target);
+    }
   }
+
+  // A path that does not exist yet but must not be creatable gets an empty placeholder
+  // directory on the host (with its missing parents), removed after the run.
+  std::set<std::string> placeholder_set;
+  auto add_placeholder = [&](const std::string& path, const std::string& why) -> Status {
+    if (path.find('\n') != std::string::npos) {
+      return PlainError("cannot enforce " + why, "the path contains a newline");
+    }
+    std::vector<std::string> chain;
+    for (std::string p = path; p != "/";) {
+      struct stat st;
+      if (::lstat(p.c_str(), &st) == 0) break;
+      chain.push_back(p);
+      const size_t slash = p.rfind('/');
+      p = slash == 0 ? "/" : p.substr(0, slash);
+    }
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (placeholder_set.insert(*it).second) plan.placeholders.push_back({*it, why});
+    }
+    return OkStatus();
+  };
+
   for (const auto& rule : policy.rules) {
     if (rule.path == "/") continue;
     const Decision parent = ParentDecision(policy, rule.path);
     const Kind kind = KindOf(rule.path);
     const bool parent_same = parent.visible && parent.access == rule.access;
     if (parent_same) continue;  // already covered exactly by the parent's mount
+    const bool parent_writable = parent.visible && parent.access == Access::kWrite;
+    const std::string rule_text =
+        "rule " + rule.path + " = " + AccessName(rule.access) + " (" + rule.origin + ")";
     if (rule.access == Access::kDeny) {
       if (!parent.visible) continue;  // not visible at all: nothing to hide
       if (kind == Kind::kMissing) {
-        if (parent.access == Access::kWrite) {
-          return PlainError("cannot enforce rule " + rule.path + " = deny (" + rule.origin + ")",
-                            "the path does not exist and its parent is writable, so the command "
-                            "could create it");
-        }
-        continue;  // a read-only parent: it cannot appear
+        // A read-only parent: it cannot appear. A credential default that does not exist gets
+        // no placeholder in $HOME (the command may create its own; nothing is there to read).
+        if (!parent_writable || rule.credential_default) continue;
+        CORDON_TRY(add_placeholder(rule.path, rule_text + ": the path does not exist yet"));
+        plan.mounts.push_back({MountKind::kMaskDir, "", rule.path, false,
+                               "deny (placeholder, did not exist): " + rule.origin});
+        continue;
       }
       plan.mounts.push_back({kind == Kind::kDir ? MountKind::kMaskDir : MountKind::kMaskFile, "",
                              rule.path, false, "deny: " + rule.origin});
       continue;
     }
     if (kind == Kind::kMissing) {
-      if (parent.visible && parent.access == Access::kWrite && rule.access == Access::kRead) {
-        return PlainError("cannot enforce rule " + rule.path + " = read (" + rule.origin + ")",
-                          "the path does not exist and its parent is writable, so the command "
-                          "could create it and write there");
+      if (parent_writable) {
+        // A read carve-out inside a writable tree that does not exist yet: an empty read-only
+        // directory stands in, so the command can neither create it nor write there.
+        CORDON_TRY(add_placeholder(rule.path, rule_text + ": the path does not exist yet"));
+        plan.mounts.push_back({MountKind::kBind, rule.path, rule.path,
+                               rule.access == Access::kWrite,
+                               std::string(AccessName(rule.access)) +
+                                   " (placeholder, did not exist): " + rule.origin});
+        continue;
       }
-      plan.notes.push_back("rule " + rule.path + " = " + AccessName(rule.access) + " (" +
-                           rule.origin + ") names a path that does not exist; skipped");
+      plan.notes.push_back(rule_text + " names a path that does not exist; skipped (the command "
+                                       "cannot create it either)");
       continue;
     }
     plan.mounts.push_back({MountKind::kBind, rule.path, rule.path,
@@ -207,8 +250,57 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
       if (rule.access != Access::kWrite) continue;
       CORDON_TRY(ProtectNames(policy, rule.path, plan, protected_paths));
     }
+    // Protected names that do not exist in a writable workspace root cannot be created either;
+    // except .git in a root that is not inside any repository, so `git init` works.
+    for (const auto& ws_root : policy.workspace_roots) {
+      const Decision d = policy.Decide(ws_root);
+      if (!d.visible || d.access != Access::kWrite) continue;
+      const bool in_repository = FindWorktreeRoot(ws_root).has_value();
+      for (const auto& name : ProtectedNames()) {
+        const std::string path = ws_root == "/" ? "/" + name : ws_root + "/" + name;
+        struct stat st;
+        if (::lstat(path.c_str(), &st) == 0) continue;
+        if (name == ".git" && !in_repository) continue;
+        if (policy.Decide(path).access != Access::kWrite) continue;  // a rule of its own holds it
+        if (!protected_paths.insert(path).second) continue;
+        CORDON_TRY(add_placeholder(path, "protected name " + name + " in " + ws_root));
+        plan.mounts.push_back({MountKind::kBind, path, path, false,
+                               "protected " + name + " (placeholder, did not exist) in writable "
+                               "root " + ws_root});
+      }
+    }
   }
   AddUnixSocketMasks(policy, inputs, plan);
+
+  // Mount points inside masks: a path re-opened below a denied directory is mounted on a mount
+  // point made in the mask's own tmpfs before that tmpfs is made read-only.
+  {
+    std::map<std::string, size_t> op_at;
+    for (size_t i = 1; i < plan.mounts.size(); ++i) {
+      const MountOp& op = plan.mounts[i];
+      if (op.kind != MountKind::kBind && op.kind != MountKind::kMaskDir &&
+          op.kind != MountKind::kMaskFile) {
+        continue;
+      }
+      std::string p = op.target;
+      while (p != "/") {
+        const size_t slash = p.rfind('/');
+        p = slash == 0 ? "/" : p.substr(0, slash);
+        auto it = op_at.find(p);
+        if (it == op_at.end()) continue;
+        MountOp& above = plan.mounts[it->second];
+        if (above.kind == MountKind::kMaskDir) {
+          const bool file = op.kind == MountKind::kMaskFile ||
+                            (op.kind == MountKind::kBind && KindOf(op.source) != Kind::kDir);
+          above.mount_points.push_back({op.target.substr(p == "/" ? 1 : p.size() + 1), file});
+        }
+        break;
+      }
+      op_at[op.target] = i;
+    }
+  }
+  // Always named, so every start also cleans up after runs that were killed.
+  if (!policy.cordon_home.empty()) plan.placeholder_registry = policy.cordon_home + "/placeholders";
   plan.mounts.push_back({MountKind::kProc, "", "/proc", false,
                          "a fresh /proc showing only the sandbox's processes"});
   plan.mounts.push_back({MountKind::kDev, "", "/dev", false,
@@ -223,9 +315,11 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   }
   for (const auto& rule : policy.rules) {
     const Decision parent = ParentDecision(policy, rule.path);
-    if (!parent.visible) continue;
-    if (TieRank(rule.access) > TieRank(parent.access) || parent.access == Access::kDeny) continue;
+    if (!parent.visible || parent.access == Access::kDeny) continue;
     if (rule.access == parent.access) continue;
+    // Landlock only adds rights below a grant: a write below a read is expressible, a read or a
+    // deny below a wider grant is not.
+    if (rule.access == Access::kWrite) continue;
     plan.landlock_gaps.push_back(rule.path + " = " + AccessName(rule.access) + " below " +
                                  parent.rule->path + " = " + AccessName(parent.access));
   }

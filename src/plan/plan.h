@@ -24,6 +24,13 @@ enum class MountKind {
   kDev,           // a minimal /dev: null zero full random urandom tty, pts, shm
 };
 
+// A mount point made inside a mask directory's fresh tmpfs (before it is made read-only), for a
+// path re-opened below a denied directory. `rel` is relative to the mask's target.
+struct MountPoint {
+  std::string rel;
+  bool file = false;
+};
+
 struct MountOp {
   MountKind kind;
   std::string source;   // host path (kBind)
@@ -33,6 +40,17 @@ struct MountOp {
   // The target may vanish between planning and mounting (a host unix socket that is removed):
   // then there is nothing to hide and the step is skipped instead of failing the run.
   bool skip_if_missing = false;
+  // kMaskDir: mount points for what is re-opened below the denied directory. Non-empty makes
+  // the mask traversable (mode 0111: enter, not list) instead of mode 0000.
+  std::vector<MountPoint> mount_points = {};
+};
+
+// An empty directory cordon creates on the host before the sandbox starts, so that a rule on a
+// path that does not exist yet (a carve-out, a protected name) has something to mount on and
+// the command cannot create it; removed after the run (linux/host_placeholders.h).
+struct Placeholder {
+  std::string path;
+  std::string why;
 };
 
 // Landlock is expressed in the plan as plain grants; linux/landlock.cc maps them to the best
@@ -93,6 +111,14 @@ struct Plan {
   std::vector<std::string> kept_capabilities;
 
   std::vector<MountOp> mounts;          // applied in order
+  // kRootEmpty: symlinks recreated in the empty root (/bin -> usr/bin, /lib64 -> usr/lib64), for
+  // readable rules named through a link whose parent is not visible. {link, target text}.
+  std::vector<std::pair<std::string, std::string>> root_symlinks;
+  // Created on the host before the sandbox starts, deepest last; removed after the run (only
+  // while still empty). Recorded under `placeholder_registry` so a run killed with SIGKILL is
+  // cleaned up by the next start.
+  std::vector<Placeholder> placeholders;
+  std::string placeholder_registry;
   std::vector<LandlockGrant> landlock;  // the filesystem allow-list for Landlock
   bool landlock_full_coverage = false;  // true when Landlock alone enforces every rule
   std::vector<std::string> landlock_gaps;  // rules only the mount layer enforces, and why

@@ -79,9 +79,18 @@ std::string PlanToText(const Plan& plan, const Policy& policy) {
   for (const auto& a : plan.argv) out << a << " ";
   out << "\ncwd:        " << plan.cwd << "\n\n";
 
-  out << "filesystem rules (most specific wins; no rule: not visible):\n";
+  out << "filesystem rules (most specific wins; on a tie deny > write > read; no rule: not "
+         "visible):\n";
   for (const auto& r : policy.rules) {
     out << "  " << AccessName(r.access) << "\t" << r.path << "\t(" << r.origin << ")\n";
+    for (const auto& t : r.tied) out << "  \t  (lost the tie: " << t << ")\n";
+  }
+  if (!policy.resolution.empty()) {
+    out << "\nhow each entry resolved:\n";
+    for (const auto& rr : policy.resolution) {
+      out << "  " << rr.entry << "  (" << rr.where << ")\n";
+      for (const auto& step : rr.steps) out << "      " << step << "\n";
+    }
   }
   out << "\nmounts, in order:\n";
   int i = 1;
@@ -90,6 +99,19 @@ std::string PlanToText(const Plan& plan, const Policy& policy) {
     if (m.kind == MountKind::kBind) out << (m.writable ? "rw " : "ro ");
     if (m.kind == MountKind::kRootFromHost) out << (m.writable ? "rw " : "ro ");
     out << m.target << "  -- " << m.why << "\n";
+    for (const auto& mp : m.mount_points) {
+      out << "       mount point " << (mp.file ? "(file) " : "") << mp.rel
+          << " (for a path re-opened below)\n";
+    }
+    if (m.kind == MountKind::kRootEmpty) {
+      for (const auto& [link, target] : plan.root_symlinks) {
+        out << "       symlink " << link << " -> " << target << "\n";
+      }
+    }
+  }
+  if (!plan.placeholders.empty()) {
+    out << "\nplaceholders (empty directories made on the host before the run, removed after):\n";
+    for (const auto& p : plan.placeholders) out << "  " << p.path << "  -- " << p.why << "\n";
   }
   out << "\nlandlock (second layer, best ABI available):\n";
   for (const auto& g : plan.landlock) {
@@ -149,9 +171,31 @@ nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
   for (const auto& r : policy.rules) {
     j["rules"].push_back({{"path", r.path}, {"access", AccessName(r.access)}, {"origin", r.origin}});
   }
+  for (size_t k = 0; k < policy.rules.size(); ++k) {
+    if (!policy.rules[k].tied.empty()) j["rules"][k]["tied"] = policy.rules[k].tied;
+    if (policy.rules[k].credential_default) j["rules"][k]["credential_default"] = true;
+  }
+  j["resolution"] = json::array();
+  for (const auto& rr : policy.resolution) {
+    j["resolution"].push_back({{"entry", rr.entry}, {"where", rr.where}, {"steps", rr.steps}});
+  }
+  j["placeholders"] = json::array();
+  for (const auto& p : plan.placeholders) {
+    j["placeholders"].push_back({{"path", p.path}, {"why", p.why}});
+  }
+  j["root_symlinks"] = json::array();
+  for (const auto& [link, target] : plan.root_symlinks) {
+    j["root_symlinks"].push_back({{"link", link}, {"target", target}});
+  }
   j["mounts"] = json::array();
   for (const auto& m : plan.mounts) {
     json op = {{"kind", MountKindName(m.kind)}, {"target", m.target}, {"why", m.why}};
+    if (!m.mount_points.empty()) {
+      op["mount_points"] = json::array();
+      for (const auto& mp : m.mount_points) {
+        op["mount_points"].push_back({{"path", mp.rel}, {"file", mp.file}});
+      }
+    }
     if (m.kind == MountKind::kBind) op["source"] = m.source;
     if (m.kind == MountKind::kBind || m.kind == MountKind::kRootFromHost) op["writable"] = m.writable;
     j["mounts"].push_back(op);

@@ -76,6 +76,9 @@ TEST_F(PlanTest, MountOrderIsRootThenRulesThenProtectionsThenProcAndDev) {
   }
   const std::vector<std::string> want = {"root-from-host / ro", "bind /tmp rw",
                                          "bind " + ws_ + " rw", "bind " + ws_ + "/.git ro",
+                                         // missing protected names: read-only placeholders
+                                         "bind " + ws_ + "/.codex ro", "bind " + ws_ + "/.agents ro",
+                                         "bind " + ws_ + "/.cordon ro",
                                          "proc /proc ro", "dev /dev ro"};
   EXPECT_EQ(got, want);
 }
@@ -110,7 +113,12 @@ TEST_F(PlanTest, RestrictedReadStartsFromAnEmptyRoot) {
   bool usr = false;
   for (const auto& m : plan->mounts) usr = usr || (m.kind == MountKind::kBind && m.target == "/usr");
   EXPECT_TRUE(usr);
-  EXPECT_TRUE(plan->landlock_full_coverage) << "restricted read is exactly what Landlock expresses";
+  // Restricted read is exactly what Landlock expresses; only the read-only placeholders of the
+  // missing protected names (.codex, .agents, .cordon) are the mount layer's alone.
+  EXPECT_EQ(plan->landlock_gaps.size(), 3u);
+  for (const auto& gap : plan->landlock_gaps) {
+    EXPECT_NE(gap.find("read-only inside a writable root"), std::string::npos) << gap;
+  }
 }
 
 TEST_F(PlanTest, CarveOutsAreMountedInOrderAndLandlockGapsAreListed) {
@@ -131,14 +139,49 @@ TEST_F(PlanTest, CarveOutsAreMountedInOrderAndLandlockGapsAreListed) {
   EXPECT_EQ(plan->landlock_gaps.front(), ws_ + "/docs = read below " + ws_ + " = write");
 }
 
-TEST_F(PlanTest, MissingCarveOutUnderAWritableParentFailsClosed) {
+TEST_F(PlanTest, MissingCarveOutUnderAWritableParentGetsAPlaceholder) {
+  ctx_.cordon_home = root_ + "/cordon-home";
   auto plan = Build("[permissions.p]\nextends = \":workspace\"\n"
-                    "[permissions.p.filesystem]\n\":workspace_roots\" = { \".\" = \"write\", \"docs\" = \"read\" }\n",
+                    "[permissions.p.filesystem]\n\":workspace_roots\" = { \".\" = \"write\", "
+                    "\"docs/api\" = \"read\", \"keys\" = \"deny\" }\n",
                     "p");
-  ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.error().ToString().find("cannot enforce rule " + ws_ + "/docs = read"),
-            std::string::npos)
-      << plan.error().ToString();
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  std::vector<std::string> placeholders;
+  for (const auto& p : plan->placeholders) placeholders.push_back(p.path);
+  // Missing parents first; then the protected names.
+  const std::vector<std::string> want = {ws_ + "/docs", ws_ + "/docs/api", ws_ + "/keys",
+                                         ws_ + "/.codex", ws_ + "/.agents", ws_ + "/.cordon"};
+  EXPECT_EQ(placeholders, want);
+  EXPECT_EQ(plan->placeholder_registry, root_ + "/cordon-home/placeholders");
+  bool docs_ro = false, keys_masked = false;
+  for (const auto& m : plan->mounts) {
+    docs_ro = docs_ro || (m.kind == MountKind::kBind && m.target == ws_ + "/docs/api" && !m.writable);
+    keys_masked = keys_masked || (m.kind == MountKind::kMaskDir && m.target == ws_ + "/keys");
+  }
+  EXPECT_TRUE(docs_ro);
+  EXPECT_TRUE(keys_masked);
+}
+
+// A path re-opened below a denied directory gets a mount point inside the mask.
+TEST_F(PlanTest, ReopenedPathsBelowADenialGetMountPointsInTheMask) {
+  fs::create_directories(ws_ + "/secret/pub/deep");
+  std::ofstream(ws_ + "/secret/one") << "x";
+  auto plan = Build("[permissions.p]\nextends = \":workspace\"\n"
+                    "[permissions.p.filesystem]\n\":workspace_roots\" = { \".\" = \"write\", "
+                    "\"secret\" = \"deny\", \"secret/pub/deep\" = \"read\", \"secret/one\" = "
+                    "\"write\" }\n",
+                    "p");
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  const MountOp* mask = nullptr;
+  for (const auto& m : plan->mounts) {
+    if (m.kind == MountKind::kMaskDir && m.target == ws_ + "/secret") mask = &m;
+  }
+  ASSERT_NE(mask, nullptr);
+  ASSERT_EQ(mask->mount_points.size(), 2u);
+  EXPECT_EQ(mask->mount_points[0].rel, "one");
+  EXPECT_TRUE(mask->mount_points[0].file);
+  EXPECT_EQ(mask->mount_points[1].rel, "pub/deep");
+  EXPECT_FALSE(mask->mount_points[1].file);
 }
 
 TEST_F(PlanTest, EnvironmentIsScrubbedAndMarked) {

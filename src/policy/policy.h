@@ -18,6 +18,18 @@ struct FsRule {
   std::string path;    // absolute, symlinks resolved
   Access access;
   std::string origin;  // where the rule came from, e.g. "config.toml:7 :workspace_roots"
+  // A credential default (sensitive $HOME entry, SSH-config path, $CORDON_HOME): when the path
+  // does not exist nothing is created for it (no placeholder in $HOME).
+  bool credential_default = false;
+  // Other rules for the same path that lost the tie (deny beats write beats read), for explain.
+  std::vector<std::string> tied = {};
+};
+
+// How one filesystem entry of the profile (or one default) turned into rules, for explain.
+struct RuleResolution {
+  std::string entry;               // ":workspace_roots", "~/notes", "credentials (default)"
+  std::string where;               // "config.toml:7", "built-in :workspace"
+  std::vector<std::string> steps;  // "~/notes -> /home/u/notes", "symlink /a -> /b", ...
 };
 
 struct NetworkPolicy {
@@ -39,6 +51,9 @@ struct PolicyContext {
   std::string tmpdir;                       // $TMPDIR ("" when unset)
   std::optional<NetworkMode> network_mode;  // --network
   std::vector<std::string> allow_domains;   // --allow-domain
+  // $CORDON_HOME: unreadable inside by default, and where host placeholders are recorded.
+  std::string cordon_home;
+  int deny_glob_max_depth = 16;             // depth cap of deny-glob expansion
 };
 
 struct Decision {
@@ -57,9 +72,18 @@ struct Policy {
   bool protect_names = true;
   NetworkPolicy network;
   std::vector<std::string> notes;           // things a person should know (explain prints them)
+  std::vector<RuleResolution> resolution;   // how each entry resolved (explain)
+  std::string home;                         // $HOME as resolved ("" when unknown)
+  std::string cordon_home;                  // $CORDON_HOME as given
+  // Rule paths that were named through a symlink (/lib -> usr/lib): the link and its text, so a
+  // restricted-read sandbox can show the same link (the ELF interpreter is /lib64/ld-linux...).
+  std::vector<std::pair<std::string, std::string>> symlinks;
 
   // The most specific rule covering `path` (already absolute and resolved) decides it.
+  // O(depth * log(rules)): a binary search per ancestor of `path`.
   Decision Decide(const std::string& path) const;
+  // Every rule covering `path`, least specific first (the last one decides).
+  std::vector<const FsRule*> Covering(const std::string& path) const;
   bool FullRead() const;   // ":root" is readable
 };
 
@@ -68,5 +92,9 @@ struct Policy {
 std::vector<std::string> MinimalReadPaths();
 
 Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context);
+
+// `cordon explain --path P`: which rule decides P and why (P is resolved through symlinks
+// first), every rule covering it, and what the mount layer and Landlock do about it.
+std::string ExplainPath(const Policy& policy, const std::string& path);
 
 }  // namespace cordon

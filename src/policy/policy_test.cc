@@ -132,14 +132,16 @@ TEST_F(PolicyTest, DefaultPermissionsSelectsAProfile) {
 
 TEST_F(PolicyTest, WritableRootsAndExclusions) {
   ctx_.writable_roots = {root_ + "/extra"};
-  ctx_.tmpdir = root_ + "/home";
+  // Not $HOME itself: a rule on exactly $HOME is replaced by rules on its children.
+  std::filesystem::create_directories(root_ + "/tmpdir");
+  ctx_.tmpdir = root_ + "/tmpdir";
   Policy p = Resolve("[sandbox_workspace_write]\nexclude_slash_tmp = true\n");
   EXPECT_EQ(p.Decide(root_ + "/extra/x").access, Access::kWrite);
   EXPECT_EQ(p.Decide("/tmp/x").access, Access::kRead);
-  EXPECT_EQ(p.Decide(root_ + "/home/x").access, Access::kWrite);  // $TMPDIR
+  EXPECT_EQ(p.Decide(root_ + "/tmpdir/x").access, Access::kWrite);  // $TMPDIR
   // (the fixture lives below /tmp, so /tmp stays excluded here too)
   p = Resolve("[sandbox_workspace_write]\nexclude_tmpdir_env_var = true\nexclude_slash_tmp = true\n");
-  EXPECT_EQ(p.Decide(root_ + "/home/x").access, Access::kRead);
+  EXPECT_EQ(p.Decide(root_ + "/tmpdir/x").access, Access::kRead);
 }
 
 TEST_F(PolicyTest, SymlinksAreResolvedBeforeGranting) {
