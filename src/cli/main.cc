@@ -1,17 +1,23 @@
 // cordon's command line: argument parsing and printing only. Everything else lives in the
 // libraries below (policy, plan, linux, runner).
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 
+#include "base/paths.h"
 #include "cli/invocation.h"
 #include "policy/config_edit.h"
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
 #include "runner/one_shot.h"
+#include "server/json_rpc_server.h"
+#include "server/session_manager.h"
+#include "server/tty_exec.h"
 #include "telemetry/run_trace.h"
 #include "telemetry/telemetry.h"
 
@@ -86,6 +92,64 @@ int RunExec(const Invocation& inv) {
   // Never delays the exit status by more than the configured flush timeout.
   telemetry.Shutdown();
   return outcome.ExitStatus();
+}
+
+// `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal.
+int RunExecTty(const Invocation& inv) {
+  if (inv.command.empty()) {
+    return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
+  }
+  auto resolved = Resolve(inv, /*need_command=*/true);
+  if (!resolved) return Fail(resolved.error());
+  return RunInteractive(resolved->plan);
+}
+
+// `cordon serve --stdio`: the session manager over JSON-RPC (docs/serve.md). Single-threaded:
+// sandboxes are cloned from this thread (linux/sandbox.h INVARIANT).
+int RunServe(const Invocation& base) {
+  sigset_t mask;  // read by ServeJsonRpc from a signalfd; SIGPIPE: a vanished client is EPIPE
+  sigemptyset(&mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&mask, sig);
+  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  char cwd[4096];
+  const std::string workspace =
+      !base.workspace.empty() ? base.workspace : (::getcwd(cwd, sizeof cwd) ? cwd : "/");
+  PlanResolver resolver = [base, workspace](const ExecRequest& req) -> Result<ResolvedCommand> {
+    Invocation inv = base;
+    inv.workspace = workspace;
+    inv.command = req.cmd;
+    if (!req.profile.empty()) inv.profile = req.profile;
+    if (!req.workdir.empty()) {
+      // A directory inside the workspace is the command's cwd; any other one is its workspace.
+      if (PathIsUnder(NormalizePath(req.workdir), NormalizePath(workspace))) {
+        inv.cd = req.workdir;
+      } else {
+        inv.workspace = req.workdir;
+      }
+    }
+    auto resolved = Resolve(inv, /*need_command=*/true);
+    if (!resolved) return resolved.error();
+    // Requests that differ only in the command and its cwd share a sandbox.
+    Plan keyed = resolved->plan;
+    keyed.argv.clear();
+    keyed.cwd.clear();
+    keyed.placeholders.clear();  // made on the host by the first sandbox, then found existing
+    // The key is the plan as data, minus explanations ("why": a placeholder made by the first
+    // sandbox reads "did not exist" only in that sandbox's plan).
+    nlohmann::json key = PlanToJson(keyed, resolved->policy);
+    std::function<void(nlohmann::json&)> strip = [&](nlohmann::json& j) {
+      if (j.is_object()) j.erase("why");
+      if (j.is_structured()) {
+        for (auto& child : j) strip(child);
+      }
+    };
+    strip(key);
+    ResolvedCommand out{std::move(resolved->plan), key.dump()};
+    return out;
+  };
+  SessionLimits limits;
+  SessionManager manager(limits, std::move(resolver));
+  return ServeJsonRpc(manager, 0, 1);
 }
 
 int RunExplain(const Invocation& inv, bool json, const std::string& path) {
@@ -164,6 +228,17 @@ int main(int argc, char** argv) {
   Invocation exec_inv;
   CLI::App* exec = app.add_subcommand("exec", "run a command in a sandbox");
   AddPolicyFlags(*exec, exec_inv);
+  // Default: a PTY when stdin is a terminal.
+  bool exec_tty = false, exec_no_tty = false;
+  exec->add_flag("--tty", exec_tty, "run the command on a PTY bridged to this terminal");
+  exec->add_flag("--no-tty", exec_no_tty, "never use a PTY (stdin/stdout/stderr as they are)");
+
+  Invocation serve_inv;
+  bool serve_stdio = false;
+  CLI::App* serve = app.add_subcommand("serve", "serve sessions over JSON-RPC 2.0 (docs/serve.md)");
+  AddPolicyFlags(*serve, serve_inv);
+  serve->add_flag("--stdio", serve_stdio, "JSON-RPC on stdin/stdout, one message per line")
+      ->required();
 
   Invocation explain_inv;
   bool json = false;
@@ -196,7 +271,11 @@ int main(int argc, char** argv) {
   }
   if (exec->parsed()) {
     exec_inv.command = command;
+    if (exec_tty || (!exec_no_tty && ::isatty(0))) return RunExecTty(exec_inv);
     return RunExec(exec_inv);
+  }
+  if (serve->parsed()) {
+    return RunServe(serve_inv);
   }
   if (explain->parsed()) {
     explain_inv.command = command;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -165,7 +166,8 @@ class ChildLauncher {
 };
 
 pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& command, int error_fd,
-                     bool new_session, int stdin_fd, int stdout_fd, int stderr_fd) {
+                     bool new_session, int stdin_fd, int stdout_fd, int stderr_fd,
+                     bool controlling_terminal) {
   // _Fork, not fork: no atfork handlers and no malloc locks to take, since the init may be a
   // copy of a multithreaded cordon (see the INVARIANT in sandbox.h) and the child never
   // allocates before exec.
@@ -179,6 +181,9 @@ pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& comm
   ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
   if (new_session) ::setsid();
   else ::setpgid(0, 0);
+  if (new_session && controlling_terminal && ::ioctl(stdin_fd, TIOCSCTTY, 0) < 0) {
+    ReportAndExit(error_fd, ChildFailure{ChildStage::kSession, 0, errno}, kExitCannotExecute);
+  }
   const int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
   for (int target = 0; target < 3; ++target) {
     if (fds[target] != target && ::dup2(fds[target], target) < 0) {

@@ -141,7 +141,10 @@ class Sandbox {
 // fd above 2 and execs. Returns the pid, or -1 with errno. The child reports failure to
 // `error_fd` and exits 127 (not found) or 126 (any other failure).
 pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& command, int error_fd,
-                     bool new_session, int stdin_fd = 0, int stdout_fd = 1, int stderr_fd = 2);
+                     bool new_session, int stdin_fd = 0, int stdout_fd = 1, int stderr_fd = 2,
+                     bool controlling_terminal = false);
+// `controlling_terminal` (with `new_session`): after setsid(), `stdin_fd` (a PTY slave) becomes
+// the child's controlling terminal (TIOCSCTTY), for PTY sessions of the runner.
 
 // A readable message for a failure record, e.g. "cannot bind /src/app/.git read-only: EACCES".
 Error DescribeChildFailure(const Plan& plan, const ChildFailure& failure, const std::string& argv0);

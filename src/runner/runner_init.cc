@@ -1,0 +1,364 @@
+// The runner's event loop: one poll over the host socket, a signalfd for SIGCHLD and every
+// child's pipes or PTY master. Modelled on the loopback runner of src/session, with the real
+// launcher (SpawnInSandbox: capabilities dropped, no_new_privs, seccomp) for every process.
+#include "runner/runner_init.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <vector>
+
+#include "base/sys.h"
+#include "ipc/frame_reader.h"
+#include "ipc/frame_writer.h"
+#include "ipc/handshake.h"
+#include "ipc/peer.h"
+#include "session/pty.h"
+
+namespace cordon {
+namespace {
+
+using namespace ipc;
+
+// Stop reading children's output while this much is queued for the host (docs/protocol.md).
+constexpr size_t kHighWater = 1u << 20;
+
+struct Child {
+  pid_t pid = 0;
+  UniqueFd in;        // stdin pipe write end, or a dup of the PTY master
+  UniqueFd out, err;  // pipes; for a PTY, `out` is the master and `err` is unused
+  bool tty = false;
+  bool reaped = false;
+  int status = 0;
+  std::string stdin_queue;   // bytes the pipe/PTY has not taken yet (written on POLLOUT)
+  bool close_stdin = false;  // CloseStdin arrived: close once the queue is written
+};
+
+void NoOpHandler(int) {}
+
+// Writes what the child's stdin takes now, never blocking: a child that fills its stdout while
+// we feed its stdin (cat) cannot deadlock the runner.
+void PumpStdin(Child& c) {
+  while (c.in && !c.stdin_queue.empty()) {
+    ssize_t n = ::write(c.in.get(), c.stdin_queue.data(), c.stdin_queue.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) c.stdin_queue.clear();  // EPIPE/EIO: nobody reads it any more
+      break;
+    }
+    c.stdin_queue.erase(0, static_cast<size_t>(n));
+  }
+  if (c.close_stdin && c.stdin_queue.empty() && c.in) {
+    if (c.tty) {
+      (void)!::write(c.in.get(), "\x04", 1);  // VEOF at the start of a line: end of input
+    } else {
+      c.in.reset();
+    }
+    c.close_stdin = false;
+  }
+}
+
+SpawnStage StageOf(ChildStage stage) {
+  switch (stage) {
+    case ChildStage::kChdir:
+      return SpawnStage::kChdir;
+    case ChildStage::kExec:
+      return SpawnStage::kExec;
+    case ChildStage::kSession:
+      return SpawnStage::kPty;
+    case ChildStage::kCloseFds:
+      return SpawnStage::kPipes;
+    default:
+      return SpawnStage::kFork;
+  }
+}
+
+void SetNonBlocking(int fd) {
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Starts `s` with the sandbox's launcher; on failure queues SpawnError and returns false.
+bool StartChild(const PreparedSandbox& sandbox, const Spawn& s, FrameWriter& w, Child* c) {
+  auto fail = [&](SpawnStage stage, int err, const std::string& what) {
+    (void)w.Enqueue(SpawnError{s.id, stage, err, what});
+    return false;
+  };
+  auto errpipe = SysPipe();
+  if (!errpipe) return fail(SpawnStage::kPipes, errpipe.error().err, "error pipe");
+  Pty pty;
+  FdPair in, out, err;
+  UniqueFd devnull;
+  int fds[3];
+  if (s.tty) {
+    auto p = OpenPty(s.rows, s.cols);
+    if (!p) return fail(SpawnStage::kPty, p.error().err, p.error().ToString());
+    pty = std::move(*p);
+    fds[0] = fds[1] = fds[2] = pty.slave.get();
+  } else {
+    auto o = SysPipe(), e = SysPipe();
+    if (!o || !e) return fail(SpawnStage::kPipes, !o ? o.error().err : e.error().err, "pipes");
+    out = std::move(*o);
+    err = std::move(*e);
+    if (s.stdin_open) {
+      auto i = SysPipe();
+      if (!i) return fail(SpawnStage::kPipes, i.error().err, "pipes");
+      in = std::move(*i);
+      fds[0] = in.read.get();
+    } else {
+      devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (!devnull) return fail(SpawnStage::kPipes, errno, "open /dev/null");
+      fds[0] = devnull.get();
+    }
+    fds[1] = out.write.get();
+    fds[2] = err.write.get();
+  }
+  // Built before the fork: the launcher does not allocate in the child.
+  PreparedCommand command(s.argv, s.env, s.cwd.empty() ? sandbox.plan.cwd : s.cwd);
+  const pid_t pid = SpawnInSandbox(sandbox, command, errpipe->write.get(), /*new_session=*/true,
+                                   fds[0], fds[1], fds[2], /*controlling_terminal=*/s.tty);
+  if (pid < 0) return fail(SpawnStage::kFork, errno, "fork");
+  errpipe->write.reset();
+  ChildFailure failure;
+  auto got = ReadFull(errpipe->read.get(), &failure, sizeof failure);
+  if (got && *got == sizeof failure) {  // could not start: reap now, report, forget the id
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return fail(StageOf(failure.stage), failure.err,
+                std::string("cannot start ") + s.argv[0] + ": " + ErrnoName(failure.err));
+  }
+  c->pid = pid;
+  c->tty = s.tty;
+  if (s.tty) {
+    pty.slave.reset();  // only the child holds the slave: EIO on the master once it is gone
+    c->in.reset(::dup(pty.master.get()));
+    c->out = std::move(pty.master);
+    if (!s.stdin_open) (void)!::write(c->in.get(), "\x04", 1);
+  } else {
+    if (s.stdin_open) c->in = std::move(in.write);
+    c->out = std::move(out.read);
+    c->err = std::move(err.read);
+  }
+  SetNonBlocking(c->out.get());
+  SetNonBlocking(c->err.get());
+  SetNonBlocking(c->in.get());
+  (void)w.Enqueue(SpawnReady{s.id, pid});
+  return true;
+}
+
+// The session of `leader` is every process whose session id is `leader` (a PTY session) or
+// whose process group is `leader` (a pipe session): both are killed, so that a job the command
+// put in the background (even in a group of its own) does not outlive the session.
+void KillSession(pid_t leader, int signo) {
+  ::kill(-leader, signo);
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (dirent* e = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 1 || *end != '\0') continue;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    auto content = ReadFileToString(path);
+    if (!content) continue;
+    const std::string& stat = *content;
+    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp sid.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state;
+    int ppid, pgrp, sid;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) != 4) {
+      continue;
+    }
+    if (sid == leader || pgrp == leader) ::kill(static_cast<pid_t>(pid), signo);
+  }
+  ::closedir(proc);
+}
+
+}  // namespace
+
+int RunnerInit(void* arg, const PreparedSandbox& sandbox, int bootstrap_fd, int error_fd) {
+  const auto* args = static_cast<const RunnerInitArgs*>(arg);
+  // SIGPIPE (a child closed its stdin) must not end the init; a handler, unlike SIG_IGN, is not
+  // inherited across exec. SIGCHLD is read from a signalfd.
+  struct sigaction sa {};
+  sa.sa_handler = NoOpHandler;
+  ::sigaction(SIGPIPE, &sa, nullptr);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  UniqueFd sigfd(::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!sigfd) return 20;
+
+  auto control = SysSocketpair(SOCK_STREAM);
+  if (!control) return 21;
+  ::close(error_fd);  // set-up is done: the host's WaitReady sees end of file
+  if (!SendFd(bootstrap_fd, control->write.get())) return 22;
+  control->write.reset();
+  ::close(bootstrap_fd);
+  const int fd = control->read.get();
+  auto version = RunnerHandshake(
+      fd, "cordon-runner", DeadlineAfter(std::chrono::milliseconds(args->handshake_timeout_ms)));
+  if (!version) return 23;
+  SetNonBlocking(fd);
+
+  FrameReader reader(*version, *version);
+  FrameWriter writer(*version);
+  std::map<uint64_t, Child> children;
+  std::vector<char> buffer(kMaxChunkSize);
+  std::vector<pollfd> fds;
+  enum class Kind { kControl, kStdin, kOut, kErr };
+  std::vector<std::pair<uint64_t, Kind>> who;
+  bool host_gone = false;
+  for (;;) {
+    fds.assign(
+        {{fd, static_cast<short>((host_gone ? 0 : POLLIN) | (writer.empty() ? 0 : POLLOUT)), 0},
+         {sigfd.get(), POLLIN, 0}});
+    who.assign(2, {0, Kind::kControl});
+    for (auto& [id, c] : children) {
+      if (c.in && !c.stdin_queue.empty()) {
+        fds.push_back({c.in.get(), POLLOUT, 0});
+        who.push_back({id, Kind::kStdin});
+      }
+      if (writer.queued_bytes() >= kHighWater) continue;  // back-pressure: leave it in the pipe
+      if (c.out) {
+        fds.push_back({c.out.get(), POLLIN, 0});
+        who.push_back({id, Kind::kOut});
+      }
+      if (c.err) {
+        fds.push_back({c.err.get(), POLLIN, 0});
+        who.push_back({id, Kind::kErr});
+      }
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
+    if (fds[0].revents & (POLLOUT | POLLERR)) {
+      if (!writer.Flush(fd)) break;  // the host is gone
+    }
+    if (!host_gone && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      auto state = reader.ReadFrom(fd);
+      if (!state) break;
+      bool shutdown = false;
+      for (;;) {
+        auto next = reader.Next();
+        if (!next) {  // a bad frame ends the connection, and with it the sandbox
+          shutdown = true;
+          break;
+        }
+        if (!next->has_value()) break;
+        Message& m = **next;
+        if (auto* s = std::get_if<Spawn>(&m)) {
+          if (children.count(s->id) != 0) {
+            (void)writer.Enqueue(
+                SpawnError{s->id, SpawnStage::kBadRequest, EEXIST, "duplicate id"});
+            continue;
+          }
+          Child c;
+          if (StartChild(sandbox, *s, writer, &c)) children.emplace(s->id, std::move(c));
+        } else if (auto* in = std::get_if<Stdin>(&m)) {
+          auto it = children.find(in->id);
+          if (it != children.end() && it->second.in) {
+            it->second.stdin_queue += in->bytes;
+            PumpStdin(it->second);
+          }
+        } else if (auto* cl = std::get_if<CloseStdin>(&m)) {
+          auto it = children.find(cl->id);
+          if (it != children.end()) {
+            it->second.close_stdin = true;
+            PumpStdin(it->second);
+          }
+        } else if (auto* r = std::get_if<Resize>(&m)) {
+          auto it = children.find(r->id);
+          if (it != children.end() && it->second.tty && it->second.out) {
+            (void)SetWindowSize(it->second.out.get(), r->rows, r->cols);
+          }
+        } else if (auto* sig = std::get_if<Signal>(&m)) {
+          auto it = children.find(sig->id);
+          if (it != children.end()) KillSession(it->second.pid, sig->signo);
+        } else if (auto* all = std::get_if<TerminateAll>(&m)) {
+          ::kill(-1, all->signo);  // from the init: every process in the namespace but itself
+        } else if (std::holds_alternative<Shutdown>(m)) {
+          shutdown = true;
+          break;
+        } else {
+          shutdown = true;  // a runner-to-host message from the host: a confused peer
+          break;
+        }
+      }
+      if (shutdown) break;
+      if (*state == FrameReader::ReadState::kEof) host_gone = true;
+    }
+    if (host_gone) break;  // nothing may outlive the host
+    for (size_t i = 2; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto it = children.find(who[i].first);
+      if (it == children.end()) continue;
+      Child& c = it->second;
+      if (who[i].second == Kind::kStdin) {
+        PumpStdin(c);
+        continue;
+      }
+      UniqueFd& stream_fd = who[i].second == Kind::kErr ? c.err : c.out;
+      if (!stream_fd) continue;
+      const Stream stream =
+          c.tty ? Stream::kPty : (who[i].second == Kind::kErr ? Stream::kStderr : Stream::kStdout);
+      ssize_t n = ::read(stream_fd.get(), buffer.data(), buffer.size());
+      if (n > 0) {
+        // Straight from the pipe into the socket (header + bytes in one sendmsg).
+        if (!writer.SendOutput(fd, who[i].first, stream,
+                               std::string_view(buffer.data(), static_cast<size_t>(n)))) {
+          host_gone = true;
+          break;
+        }
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        // EOF, or EIO from a PTY master once every slave descriptor is closed.
+        stream_fd.reset();
+        if (c.tty) c.in.reset();
+      }
+    }
+    if (host_gone) break;
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      while (::read(sigfd.get(), &info, sizeof info) > 0) {
+      }
+    }
+    // Reap everything (orphans included); Exit only once a child's streams are closed.
+    for (;;) {
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      for (auto& [id, c] : children) {
+        if (c.pid == pid) {
+          c.reaped = true;
+          c.status = status;
+        }
+      }
+    }
+    for (auto it = children.begin(); it != children.end();) {
+      Child& c = it->second;
+      if (c.reaped && !c.out && !c.err) {
+        const bool sig = WIFSIGNALED(c.status);
+        (void)writer.Enqueue(
+            Exit{it->first, sig, sig ? WTERMSIG(c.status) : WEXITSTATUS(c.status)});
+        it = children.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!writer.empty() && !writer.Flush(fd)) break;
+  }
+  // Shutdown, a bad frame or the host gone: kill every process; returning ends the namespace.
+  ::kill(-1, SIGKILL);
+  return 0;
+}
+
+}  // namespace cordon

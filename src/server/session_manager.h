@@ -1,0 +1,137 @@
+// The session manager behind `cordon serve`: exec_command / write_stdin / terminate / resize /
+// list over runners (warm sandboxes). Commands that resolve to the same sandbox (same policy and
+// workspace: the caller's `sandbox_key`) share one runner; each command is one session (a PTY or
+// pipes) whose output is kept head+tail in an OutputBuffer. Limits: SessionLimits (64 live
+// sessions, 1 MiB per session by default; docs/serve.md).
+//
+// Single-threaded by design: every call pumps the runners' sockets itself with poll(), and new
+// runners are cloned from this thread (the runner allocates: linux/sandbox.h INVARIANT), so the
+// process must have no other threads. Plans that need the network proxy (a thread) are refused.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "ipc/protocol.h"
+#include "plan/plan.h"
+#include "runner/runner_host.h"
+#include "session/output_buffer.h"
+#include "session/session_limits.h"
+
+namespace cordon {
+
+struct ExecRequest {
+  std::vector<std::string> cmd;  // argv
+  std::string workdir;           // host path; empty: the server's workspace
+  bool tty = false;
+  std::optional<uint32_t> yield_time_ms;
+  std::optional<size_t> max_output_bytes;
+  std::string profile;          // empty: the config's default
+  uint16_t rows = 0, cols = 0;  // PTY size; 0: SessionLimits defaults
+};
+
+// What the resolver gives for a request: the plan, and the key of the sandbox it needs
+// (requests with equal keys share a runner). A Plan with network listeners is refused.
+struct ResolvedCommand {
+  Plan plan;
+  std::string sandbox_key;
+};
+using PlanResolver = std::function<Result<ResolvedCommand>(const ExecRequest&)>;
+
+// The answer to exec_command and write_stdin.
+struct CallResult {
+  std::string output;                  // new output since the last call (UTF-8 safe head/tail cut)
+  uint64_t omitted_bytes = 0;          // bytes dropped from `output` (buffer or call cap)
+  std::optional<uint64_t> session_id;  // set while the process is still running
+  std::optional<int> exit_code;        // set once it has exited (128+N for signal N)
+  std::optional<int> signal;           // the signal that killed it, if any
+  std::string error;                   // a spawn failure (the command did not start)
+  double wall_time_ms = 0;
+};
+
+struct SessionInfo {
+  uint64_t id = 0;
+  std::vector<std::string> cmd;
+  bool tty = false;
+  bool running = true;
+  int32_t pid = 0;  // inside the sandbox
+  uint64_t output_bytes = 0;
+  std::string sandbox_key;
+};
+
+class SessionManager {
+ public:
+  SessionManager(SessionLimits limits, PlanResolver resolver);
+  ~SessionManager();
+
+  Result<CallResult> ExecCommand(const ExecRequest& request);
+  // Empty `chars`: a poll. EINVAL/ENOENT for an unknown session.
+  Result<CallResult> WriteStdin(uint64_t session_id, std::string_view chars,
+                                std::optional<uint32_t> yield_time_ms,
+                                std::optional<size_t> max_output_bytes = std::nullopt);
+  // Kills the session's processes (its process group and session) and forgets it.
+  Status Terminate(uint64_t session_id);
+  Status Resize(uint64_t session_id, uint16_t rows, uint16_t cols);
+  std::vector<SessionInfo> List() const;
+
+  // Called for every output chunk as it arrives (streamed notifications).
+  using OutputListener = std::function<void(uint64_t session_id, ipc::Stream, std::string_view)>;
+  void SetOutputListener(OutputListener listener) { listener_ = std::move(listener); }
+
+  // One round of I/O: waits up to `timeout_ms` (-1: forever) for the runners or for one of
+  // `wake_fds`; returns true if a wake fd is readable.
+  bool PumpOnce(int timeout_ms, const std::vector<int>& wake_fds = {});
+  // Kills every sandbox (SIGKILL to each runner: its PID namespace goes with it).
+  void Shutdown();
+
+  size_t runner_count() const { return runners_.size(); }
+  size_t session_count() const { return sessions_.size(); }
+  std::vector<pid_t> RunnerPids() const;
+
+ private:
+  struct Runner {
+    std::unique_ptr<RunnerConnection> conn;
+    std::string key;
+  };
+  struct Session {
+    uint64_t id = 0;
+    Runner* runner = nullptr;
+    std::vector<std::string> cmd;
+    std::string key;
+    bool tty = false;
+    int32_t pid = 0;
+    bool exited = false;
+    int exit_code = 0;
+    int signal = 0;
+    std::string error;
+    std::unique_ptr<OutputBuffer> output;
+    uint64_t cursor = 0;
+    std::chrono::steady_clock::time_point last_used;
+  };
+
+  Result<Runner*> RunnerFor(const ResolvedCommand& resolved);
+  void MakeRoom();
+  void HandleRunnerInput(Runner* runner);
+  void DropRunner(Runner* runner, const std::string& why);
+  // Pumps until `session` exits or the deadline passes.
+  void WaitFor(uint64_t session_id, std::chrono::steady_clock::time_point deadline);
+  CallResult Collect(Session& s, size_t max_output_bytes, double wall_ms);
+  uint32_t ClampYield(std::optional<uint32_t> ms, uint32_t fallback) const;
+
+  SessionLimits limits_;
+  PlanResolver resolver_;
+  OutputListener listener_;
+  std::vector<std::unique_ptr<Runner>> runners_;
+  std::map<uint64_t, Session> sessions_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace cordon
