@@ -269,7 +269,8 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
       case MountKind::kBind: {
         ChildFd mnt{CloneHostTree(op.source.c_str(), op.writable)};
         if (mnt.fd < 0) return Fail(ChildStage::kMount, i);
-        const bool file = !IsDirectoryPath(op.source.c_str());
+        // Only an empty root needs to know what kind of mount point to make.
+        const bool file = root_is_empty && !IsDirectoryPath(op.source.c_str());
         if (AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, file) < 0) {
           return Fail(ChildStage::kMount, i);
         }
@@ -315,11 +316,14 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
           if (f < 0) return Fail(ChildStage::kMount, i);
           ::close(f);
           if (::fchmodat(mask_fs.fd, "empty", 0, 0) < 0) return Fail(ChildStage::kMount, i);
+          // Read-only once, here: every clone below inherits it (one syscall less per file).
+          if (SetAttr(mask_fs.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                      MOUNT_ATTR_NOEXEC, 0, false) < 0) {
+            return Fail(ChildStage::kMount, i);
+          }
         }
         ChildFd mnt{open_tree(mask_fs.fd, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)};
-        if (mnt.fd < 0 || SetAttr(mnt.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                              MOUNT_ATTR_NOEXEC, 0, false) < 0 ||
-            AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, true) < 0) {
+        if (mnt.fd < 0 || AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, true) < 0) {
           if (op.skip_if_missing && errno == ENOENT) break;  // gone since planning: nothing to hide
           return Fail(ChildStage::kMount, i);
         }

@@ -208,15 +208,16 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
     const bool parent_same = parent.visible && parent.access == rule.access;
     if (parent_same) continue;  // already covered exactly by the parent's mount
     const bool parent_writable = parent.visible && parent.access == Access::kWrite;
-    const std::string rule_text =
-        "rule " + rule.path + " = " + AccessName(rule.access) + " (" + rule.origin + ")";
+    auto rule_text = [&rule] {
+      return "rule " + rule.path + " = " + AccessName(rule.access) + " (" + rule.origin + ")";
+    };
     if (rule.access == Access::kDeny) {
       if (!parent.visible) continue;  // not visible at all: nothing to hide
       if (kind == Kind::kMissing) {
         // A read-only parent: it cannot appear. A credential default that does not exist gets
         // no placeholder in $HOME (the command may create its own; nothing is there to read).
         if (!parent_writable || rule.credential_default) continue;
-        CORDON_TRY(add_placeholder(rule.path, rule_text + ": the path does not exist yet"));
+        CORDON_TRY(add_placeholder(rule.path, rule_text() + ": the path does not exist yet"));
         plan.mounts.push_back({MountKind::kMaskDir, "", rule.path, false,
                                "deny (placeholder, did not exist): " + rule.origin});
         continue;
@@ -229,14 +230,14 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
       if (parent_writable) {
         // A read carve-out inside a writable tree that does not exist yet: an empty read-only
         // directory stands in, so the command can neither create it nor write there.
-        CORDON_TRY(add_placeholder(rule.path, rule_text + ": the path does not exist yet"));
+        CORDON_TRY(add_placeholder(rule.path, rule_text() + ": the path does not exist yet"));
         plan.mounts.push_back({MountKind::kBind, rule.path, rule.path,
                                rule.access == Access::kWrite,
                                std::string(AccessName(rule.access)) +
                                    " (placeholder, did not exist): " + rule.origin});
         continue;
       }
-      plan.notes.push_back(rule_text + " names a path that does not exist; skipped (the command "
+      plan.notes.push_back(rule_text() + " names a path that does not exist; skipped (the command "
                                        "cannot create it either)");
       continue;
     }
@@ -311,6 +312,13 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   // by the mount layer only; they are listed as gaps.
   for (const auto& rule : policy.rules) {
     if (rule.access == Access::kDeny) continue;
+    // A grant below a grant at least as wide adds nothing (Landlock rights are a union along the
+    // path): leave it out, so thousands of read carve-outs inside a writable root cost nothing.
+    const Decision parent = ParentDecision(policy, rule.path);
+    if (parent.visible && parent.access != Access::kDeny &&
+        TieRank(parent.access) >= TieRank(rule.access)) {
+      continue;
+    }
     plan.landlock.push_back({rule.path, rule.access == Access::kWrite, rule.origin});
   }
   for (const auto& rule : policy.rules) {

@@ -1,14 +1,15 @@
 #include "policy/policy.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <map>
 #include <set>
-
-#include <pwd.h>
-#include <unistd.h>
+#include <unordered_map>
 
 #include "base/paths.h"
 #include "policy/home/deny_glob.h"
@@ -94,6 +95,53 @@ std::string SensitiveReason(const std::string& path, const std::string& home,
   }
   return "credential store (symlink target or SSH config match)";
 }
+
+// ResolvePath with a memo of every prefix already resolved: rules share their directories, so
+// resolving one costs one lstat of its last component instead of a readlink per component
+// (realpath). Same answer as ResolvePath: symlinks are resolved (through ResolvePath), and the
+// missing tail of a path that does not exist is appended as written.
+class PathResolver {
+ public:
+  Result<std::string> Resolve(const std::string& raw) {
+    std::string norm = NormalizePath(raw);
+    auto r = ResolveNormalized(norm);
+    if (!r) return r.error();
+    return r->path;
+  }
+
+ private:
+  struct Entry {
+    std::string path;
+    bool exists = true;
+  };
+  Result<Entry> ResolveNormalized(const std::string& norm) {
+    if (norm == "/") return Entry{"/", true};
+    if (auto it = memo_.find(norm); it != memo_.end()) return it->second;
+    const size_t slash = norm.rfind('/');
+    auto parent = ResolveNormalized(slash == 0 ? "/" : norm.substr(0, slash));
+    if (!parent) return parent.error();
+    Entry e;
+    e.path = (parent->path == "/" ? "" : parent->path) + norm.substr(slash);
+    if (!parent->exists) {
+      e.exists = false;
+    } else {
+      struct stat st;
+      if (::lstat(e.path.c_str(), &st) != 0) {
+        if (errno != ENOENT && errno != ENOTDIR) return ResolvePath(norm).error();
+        e.exists = false;
+      } else if (S_ISLNK(st.st_mode)) {
+        auto real = ResolvePath(e.path);
+        if (!real) return real.error();
+        e.path = *real;
+        struct stat target;
+        e.exists = ::stat(e.path.c_str(), &target) == 0;
+      }
+    }
+    memo_.emplace(norm, e);
+    return e;
+  }
+  std::unordered_map<std::string, Entry> memo_;
+};
 
 // The rule for exactly `path` in `rules` (sorted by path), or nullptr.
 const FsRule* FindExact(const std::vector<FsRule>& rules, std::string_view path) {
@@ -201,6 +249,7 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
   policy.workspace_roots.push_back(*ws);
 
   std::vector<Candidate> candidates;
+  PathResolver resolver;
   auto trace = [&](const std::string& entry, const std::string& where) -> RuleResolution& {
     policy.resolution.push_back({entry, where, {}});
     return policy.resolution.back();
@@ -208,7 +257,7 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
   // Resolves `raw` through symlinks and records the rule; the trace says when a symlink moved it.
   auto add_resolved = [&](const std::string& raw, Access access, const std::string& origin,
                           RuleResolution& rr) -> Status {
-    auto resolved = ResolvePath(raw);
+    auto resolved = resolver.Resolve(raw);
     if (!resolved) return resolved.error();
     if (*resolved != raw) {
       rr.steps.push_back("symlink: " + raw + " -> " + *resolved);
@@ -402,7 +451,7 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
       }
       for (const auto& w : hx.warnings) rr.steps.push_back("  warning: " + w);
       for (const auto& r : hx.rules) {
-        auto resolved = ResolvePath(r.path);
+        auto resolved = resolver.Resolve(r.path);
         if (!resolved) continue;
         if (*resolved != r.path) rr.steps.push_back("  symlink: " + r.path + " -> " + *resolved);
         expanded.push_back({*resolved, c.access, c.origin + " ($HOME child)"});
