@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -155,33 +156,48 @@ bool StartChild(const PreparedSandbox& sandbox, const Spawn& s, FrameWriter& w, 
   return true;
 }
 
-// The session of `leader` is every process whose session id is `leader` (a PTY session) or
-// whose process group is `leader` (a pipe session): both are killed, so that a job the command
-// put in the background (even in a group of its own) does not outlive the session.
+// The session of `leader`: every process whose session id or process group is `leader`, and
+// every descendant of those (a job that called setsid() is still the child of the shell). The
+// whole set is collected before the first kill, while the parent links still hold. A process
+// that was already orphaned (re-parented to the runner) in a session of its own escapes; it
+// dies with the sandbox.
 void KillSession(pid_t leader, int signo) {
-  ::kill(-leader, signo);
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (dirent* e = ::readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(e->d_name, &end, 10);
-    if (pid <= 1 || *end != '\0') continue;
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    auto content = ReadFileToString(path);
-    if (!content) continue;
-    const std::string& stat = *content;
-    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp sid.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    char state;
-    int ppid, pgrp, sid;
-    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) != 4) {
-      continue;
+  struct Proc {
+    pid_t pid, ppid, pgrp, sid;
+  };
+  std::vector<Proc> procs;
+  if (DIR* proc = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(proc)) {
+      char* end = nullptr;
+      const long pid = std::strtol(e->d_name, &end, 10);
+      if (pid <= 1 || *end != '\0') continue;
+      auto content = ReadFileToString("/proc/" + std::string(e->d_name) + "/stat");
+      if (!content) continue;
+      // After the command name (which may hold spaces and parentheses): state ppid pgrp sid.
+      const size_t close = content->rfind(')');
+      char state;
+      int ppid, pgrp, sid;
+      if (close == std::string::npos || std::sscanf(content->c_str() + close + 1, " %c %d %d %d",
+                                                    &state, &ppid, &pgrp, &sid) != 4) {
+        continue;
+      }
+      procs.push_back({static_cast<pid_t>(pid), ppid, pgrp, sid});
     }
-    if (sid == leader || pgrp == leader) ::kill(static_cast<pid_t>(pid), signo);
+    ::closedir(proc);
   }
-  ::closedir(proc);
+  std::vector<pid_t> doomed = {leader};
+  for (const Proc& p : procs) {
+    if (p.pid != leader && (p.sid == leader || p.pgrp == leader)) doomed.push_back(p.pid);
+  }
+  for (size_t i = 0; i < doomed.size(); ++i) {  // grows while descendants are found
+    for (const Proc& p : procs) {
+      if (p.ppid == doomed[i] && std::find(doomed.begin(), doomed.end(), p.pid) == doomed.end()) {
+        doomed.push_back(p.pid);
+      }
+    }
+  }
+  ::kill(-leader, signo);
+  for (pid_t pid : doomed) ::kill(pid, signo);
 }
 
 }  // namespace
@@ -283,7 +299,13 @@ int RunnerInit(void* arg, const PreparedSandbox& sandbox, int bootstrap_fd, int 
           }
         } else if (auto* sig = std::get_if<Signal>(&m)) {
           auto it = children.find(sig->id);
-          if (it != children.end()) KillSession(it->second.pid, sig->signo);
+          if (it == children.end()) continue;
+          // SIGKILL ends the whole session (terminate); other signals go to the process group.
+          if (sig->signo == SIGKILL) {
+            KillSession(it->second.pid, SIGKILL);
+          } else {
+            ::kill(-it->second.pid, sig->signo);
+          }
         } else if (auto* all = std::get_if<TerminateAll>(&m)) {
           ::kill(-1, all->signo);  // from the init: every process in the namespace but itself
         } else if (std::holds_alternative<Shutdown>(m)) {

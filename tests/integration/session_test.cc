@@ -1,0 +1,477 @@
+// End-to-end tests of sessions: `cordon serve --stdio` (JSON-RPC over pipes, real runners in real
+// sandboxes) and `cordon exec --tty` driven through tmux. Run as root and as uid 65534.
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/run.h"
+
+namespace cordon::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Seq(int n) {
+  std::string s;
+  for (int i = 1; i <= n; ++i) s += std::to_string(i) + "\n";
+  return s;
+}
+
+std::string StripCr(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c != '\r') out += c;
+  }
+  return out;
+}
+
+// Host pids whose command line starts with `marker` (sandboxed processes are visible from the
+// host).
+std::vector<pid_t> ProcessesWith(const std::string& marker) {
+  std::vector<pid_t> pids;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = ::readdir(d)) {
+    const pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream f("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    for (char& c : cmd) {
+      if (c == '\0') c = ' ';
+    }
+    if (cmd.rfind(marker, 0) == 0) {
+      pids.push_back(pid);
+    }
+  }
+  ::closedir(d);
+  return pids;
+}
+
+size_t WaitForCount(const std::string& marker, size_t count, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms && ProcessesWith(marker).size() < count; waited += 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ProcessesWith(marker).size();
+}
+
+bool WaitUntilNone(const std::string& marker, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (ProcessesWith(marker).empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ProcessesWith(marker).empty();
+}
+
+// `cordon serve --stdio` as a child with pipes; Call() sends one request and returns the response
+// (notifications met on the way are kept in `notifications`).
+class Server {
+ public:
+  explicit Server(const std::string& workspace) {
+    std::vector<std::string> argv = {CordonBinary(), "serve", "--stdio", "-C", workspace};
+    if (RunningUnprivileged() && ::getuid() == 0) {
+      const std::string id = std::to_string(TestUid());
+      argv.insert(argv.begin(),
+                  {"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups", "--"});
+    }
+    int in[2], out[2];
+    EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    std::vector<char*> argv_p;
+    for (auto& a : argv) argv_p.push_back(a.data());
+    argv_p.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      if (::chdir(workspace.c_str()) != 0) ::_exit(121);
+      ::execvp(argv_p[0], argv_p.data());
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = in[1];
+    from_ = out[0];
+  }
+  ~Server() {
+    if (to_ >= 0) ::close(to_);
+    if (pid_ > 0) {
+      int status;
+      for (int i = 0; i < 500 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) ::usleep(10000);
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+    if (from_ >= 0) ::close(from_);
+  }
+  pid_t pid() const { return pid_; }
+  void CloseInput() {
+    ::close(to_);
+    to_ = -1;
+  }
+
+  void SendLine(const std::string& line) {
+    std::string l = line + "\n";
+    ASSERT_EQ(::write(to_, l.data(), l.size()), static_cast<ssize_t>(l.size()));
+  }
+  // The next line the server writes, within `timeout_ms`.
+  std::string ReadLine(int timeout_ms = 30000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      size_t nl = buf_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        return line;
+      }
+      pollfd p{from_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return "";
+      char b[65536];
+      ssize_t n = ::read(from_, b, sizeof b);
+      if (n <= 0) return "";
+      buf_.append(b, static_cast<size_t>(n));
+    }
+  }
+  json Call(const std::string& method, json params) {
+    const int id = next_id_++;
+    SendLine(json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump());
+    for (;;) {
+      std::string line = ReadLine();
+      if (line.empty()) return json{{"error", "no response"}};
+      json j = json::parse(line);
+      if (!j.contains("id")) {
+        notifications.push_back(j);
+        continue;
+      }
+      return j;
+    }
+  }
+  // exec_command, then polls until the process has exited; the concatenated output.
+  json RunToEnd(json params, std::string* output) {
+    json r = Call("exec_command", params);
+    for (;;) {
+      if (!r.contains("result")) return r;
+      *output += r["result"]["output"].get<std::string>();
+      if (!r["result"].contains("session_id")) return r;
+      r = Call("write_stdin", {{"session_id", r["result"]["session_id"]}, {"yield_time_ms", 1000}});
+    }
+  }
+
+  std::vector<json> notifications;
+
+ private:
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1;
+  std::string buf_;
+  int next_id_ = 1;
+};
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ws_ = dir_ / "ws";
+    Sh("mkdir -p '" + ws_ + "'");
+  }
+  TempDir dir_;
+  std::string ws_;
+};
+
+TEST_F(SessionTest, PipeSessionSeparatesStreamsAndReportsTheExit) {
+  Server s(ws_);
+  json r = s.Call("exec_command", {{"cmd", "echo out; echo err >&2; exit 3"}});
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  EXPECT_EQ(r["result"]["exit_code"], 3);
+  EXPECT_EQ(r["result"]["output"], "out\nerr\n");
+  EXPECT_FALSE(r["result"].contains("session_id"));
+  // Notifications carry each stream apart.
+  r = s.Call("exec_command",
+             {{"cmd", "echo out; sleep 0.1; echo err >&2"}, {"stream_output", true}});
+  ASSERT_EQ(s.notifications.size(), 2u) << r.dump();
+  EXPECT_EQ(s.notifications[0]["params"]["stream"], "stdout");
+  EXPECT_EQ(s.notifications[0]["params"]["data"], "out\n");
+  EXPECT_EQ(s.notifications[1]["params"]["stream"], "stderr");
+}
+
+TEST_F(SessionTest, CommandsShareOneWarmSandboxAndItsFiles) {
+  Server s(ws_);
+  json r = s.Call("exec_command", {{"cmd", "echo $$ > /tmp/first-pid; echo made > made"}});
+  ASSERT_EQ(r["result"]["exit_code"], 0) << r.dump();
+  // The sandbox's private /tmp is still there: same sandbox.
+  r = s.Call("exec_command", {{"cmd", "cat /tmp/first-pid >/dev/null && cat made"}});
+  EXPECT_EQ(r["result"]["output"], "made\n") << r.dump();
+  r = s.Call("list", json::object());
+  EXPECT_EQ(r["result"]["sandboxes"], 1) << r.dump();
+  EXPECT_EQ(ReadFile(ws_ + "/made"), "made\n");
+}
+
+TEST_F(SessionTest, PtySessionHasATerminalItsSizeResizeAndCtrlC) {
+  Server s(ws_);
+  json r = s.Call("exec_command", {{"cmd", "tty; stty size; [ -t 0 ] && echo term"},
+                                   {"tty", true},
+                                   {"rows", 33},
+                                   {"cols", 91}});
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  const std::string out = r["result"]["output"];
+  EXPECT_NE(out.find("/dev/pts/"), std::string::npos) << out;
+  EXPECT_NE(out.find("33 91"), std::string::npos) << out;
+  EXPECT_NE(out.find("term"), std::string::npos) << out;
+
+  r = s.Call("exec_command",
+             {{"cmd",
+               "trap 'stty size' WINCH; trap 'echo caught; exit 7' INT; echo ready; "
+               "while :; do sleep 0.05; done"},
+              {"tty", true},
+              {"yield_time_ms", 500}});
+  ASSERT_TRUE(r["result"].contains("session_id")) << r.dump();
+  const auto id = r["result"]["session_id"];
+  EXPECT_NE(r["result"]["output"].get<std::string>().find("ready"), std::string::npos);
+  r = s.Call("resize", {{"session_id", id}, {"rows", 50}, {"cols", 120}});
+  EXPECT_TRUE(r.contains("result")) << r.dump();
+  std::string seen;
+  for (int i = 0; i < 20 && seen.find("50 120") == std::string::npos; ++i) {
+    r = s.Call("write_stdin", {{"session_id", id}, {"yield_time_ms", 100}});
+    seen += r["result"]["output"].get<std::string>();
+  }
+  EXPECT_NE(seen.find("50 120"), std::string::npos) << seen;
+  // Ctrl-C typed on the terminal: the foreground job gets SIGINT.
+  r = s.Call("write_stdin", {{"session_id", id}, {"chars", "\x03"}, {"yield_time_ms", 5000}});
+  EXPECT_EQ(r["result"]["exit_code"], 7) << r.dump();
+  EXPECT_NE(r["result"]["output"].get<std::string>().find("caught"), std::string::npos);
+}
+
+TEST_F(SessionTest, StdinIsStreamedToAPipeSession) {
+  Server s(ws_);
+  json r = s.Call("exec_command", {{"cmd", "cat"}, {"yield_time_ms", 50}});
+  const auto id = r["result"]["session_id"];
+  std::string input;
+  for (int i = 0; i < 2000; ++i) input += "line " + std::to_string(i) + "\n";
+  std::string seen;
+  r = s.Call("write_stdin", {{"session_id", id}, {"chars", input}, {"yield_time_ms", 300}});
+  seen += r["result"]["output"].get<std::string>();
+  while (seen.size() < input.size()) {
+    r = s.Call("write_stdin", {{"session_id", id}, {"yield_time_ms", 300}});
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+    seen += r["result"]["output"].get<std::string>();
+  }
+  EXPECT_EQ(seen, input);
+  r = s.Call("terminate", {{"session_id", id}});
+  EXPECT_TRUE(r.contains("result"));
+  r = s.Call("write_stdin", {{"session_id", id}});
+  EXPECT_EQ(r["error"]["code"], -32001) << r.dump();
+}
+
+TEST_F(SessionTest, WriteThenExitNeverLosesTheTail1000Runs) {
+  Server s(ws_);
+  const std::string expected = Seq(5000);
+  for (int run = 0; run < 1000; ++run) {
+    const bool tty = run % 2 == 1;
+    std::string out;
+    json r = s.RunToEnd({{"cmd", {"seq", "5000"}}, {"tty", tty}}, &out);
+    ASSERT_EQ(r["result"]["exit_code"], 0) << "run " << run << ": " << r.dump();
+    ASSERT_EQ(tty ? StripCr(out) : out, expected) << "run " << run;
+  }
+}
+
+TEST_F(SessionTest, SixtyFourConcurrentSessionsStreamByteExact) {
+  Server s(ws_);
+  std::vector<json> ids;
+  for (int i = 0; i < 64; ++i) {
+    // Each waits for the others to start, then writes ~290 kB.
+    json r = s.Call("exec_command",
+                    {{"cmd", {"sh", "-c", "sleep 0.5; seq " + std::to_string(50000 + i)}},
+                     {"tty", i % 4 == 0},
+                     {"yield_time_ms", 0}});
+    ASSERT_TRUE(r["result"].contains("session_id")) << r.dump();
+    ids.push_back(r["result"]["session_id"]);
+  }
+  EXPECT_EQ(s.Call("list", json::object())["result"]["sessions"].size(), 64u);
+  std::vector<std::string> outputs(64);
+  std::vector<bool> done(64, false);
+  for (int left = 64; left > 0;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done[i]) continue;
+      json r = s.Call("write_stdin", {{"session_id", ids[i]}, {"yield_time_ms", 10}});
+      ASSERT_TRUE(r.contains("result")) << r.dump();
+      outputs[i] += r["result"]["output"].get<std::string>();
+      if (r["result"].contains("exit_code")) {
+        done[i] = true;
+        --left;
+        ASSERT_EQ(r["result"]["exit_code"], 0);
+      }
+    }
+  }
+  for (int i = 0; i < 64; ++i) {
+    EXPECT_EQ(i % 4 == 0 ? StripCr(outputs[i]) : outputs[i], Seq(50000 + i)) << "session " << i;
+  }
+}
+
+TEST_F(SessionTest, LimitPrunesTheLeastRecentlyUsedSession) {
+  Server s(ws_);
+  std::vector<json> ids;
+  for (int i = 0; i < 65; ++i) {
+    json r = s.Call("exec_command", {{"cmd", "sleep 600"}, {"yield_time_ms", 0}});
+    ASSERT_TRUE(r["result"].contains("session_id")) << r.dump();
+    ids.push_back(r["result"]["session_id"]);
+  }
+  json list = s.Call("list", json::object());
+  EXPECT_EQ(list["result"]["sessions"].size(), 64u);
+  EXPECT_EQ(s.Call("write_stdin", {{"session_id", ids[0]}})["error"]["code"], -32001);
+}
+
+TEST_F(SessionTest, JsonRpcErrorsKeepTheServerServing) {
+  Server s(ws_);
+  s.SendLine("{not json");
+  json r = json::parse(s.ReadLine());
+  EXPECT_EQ(r["error"]["code"], -32700);
+  s.SendLine(R"({"jsonrpc":"2.0","id":5,"method":"no_such_method"})");
+  r = json::parse(s.ReadLine());
+  EXPECT_EQ(r["error"]["code"], -32601);
+  EXPECT_EQ(r["id"], 5);
+  s.SendLine(R"({"jsonrpc":"2.0","id":6,"method":"exec_command","params":{"cmd":42}})");
+  EXPECT_EQ(json::parse(s.ReadLine())["error"]["code"], -32602);
+  s.SendLine(R"({"jsonrpc":"2.0","id":7,"method":"write_stdin","params":{}})");
+  EXPECT_EQ(json::parse(s.ReadLine())["error"]["code"], -32602);
+  s.SendLine(R"({"id":8,"method":"list"})");
+  EXPECT_EQ(json::parse(s.ReadLine())["error"]["code"], -32600);
+  s.SendLine(R"([1,2])");
+  EXPECT_EQ(json::parse(s.ReadLine())["error"]["code"], -32600);
+  r = s.Call("exec_command", {{"cmd", {"/no/such/program"}}});
+  EXPECT_EQ(r["result"]["exit_code"], 127) << r.dump();
+  r = s.Call("exec_command", {{"cmd", "echo still serving"}});
+  EXPECT_EQ(r["result"]["output"], "still serving\n");
+}
+
+TEST_F(SessionTest, TerminateKillsWhatTheCommandBackgrounded) {
+  Server s(ws_);
+  const std::string marker = "8765" + std::to_string(::getpid() % 1000);
+  json r =
+      s.Call("exec_command",
+             {{"cmd", "sleep " + marker + " & setsid sleep " + marker + " & echo started; wait"},
+              {"yield_time_ms", 300}});
+  ASSERT_TRUE(r["result"].contains("session_id")) << r.dump();
+  ASSERT_EQ(WaitForCount("sleep " + marker, 2), 2u);
+  s.Call("terminate", {{"session_id", r["result"]["session_id"]}});
+  EXPECT_TRUE(WaitUntilNone("sleep " + marker, 5000));
+}
+
+TEST_F(SessionTest, ServeKilledWithSigkillLeavesNoSandboxedProcess) {
+  const std::string marker = "9876" + std::to_string(::getpid() % 1000);
+  {
+    Server s(ws_);
+    s.Call("exec_command", {{"cmd", "sleep " + marker + " & echo bg"}, {"yield_time_ms", 100}});
+    s.Call("exec_command", {{"cmd", "sleep " + marker}, {"tty", true}, {"yield_time_ms", 100}});
+    ASSERT_EQ(WaitForCount("sleep " + marker, 2), 2u);
+    ::kill(s.pid(), SIGKILL);
+  }
+  EXPECT_TRUE(WaitUntilNone("sleep " + marker, 5000));
+}
+
+TEST_F(SessionTest, ServeTearsDownOnEndOfInputAndSigterm) {
+  const std::string marker = "7654" + std::to_string(::getpid() % 1000);
+  {
+    Server s(ws_);
+    s.Call("exec_command", {{"cmd", "sleep " + marker}, {"yield_time_ms", 0}});
+    ASSERT_EQ(WaitForCount("sleep " + marker, 1), 1u);
+    s.CloseInput();
+    EXPECT_TRUE(WaitUntilNone("sleep " + marker, 5000));
+  }
+  {
+    Server s(ws_);
+    s.Call("exec_command", {{"cmd", "sleep " + marker}, {"yield_time_ms", 0}});
+    ASSERT_EQ(WaitForCount("sleep " + marker, 1), 1u);
+    ::kill(s.pid(), SIGTERM);
+    EXPECT_TRUE(WaitUntilNone("sleep " + marker, 5000));
+  }
+}
+
+// ---- cordon exec --tty through tmux ----------------------------------------------------------
+
+class TmuxTest : public SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    if (::system("command -v tmux >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
+    socket_ = dir_ / "tmux.sock";
+  }
+  void TearDown() override {
+    if (!socket_.empty()) Tmux("kill-server 2>/dev/null");
+  }
+  std::string Tmux(const std::string& args) {
+    std::string cmd = "tmux -S '" + socket_ + "' " + args;
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char b[4096];
+    size_t n;
+    while ((n = std::fread(b, 1, sizeof b, p)) > 0) out.append(b, n);
+    ::pclose(p);
+    return out;
+  }
+  // Waits until the pane shows `text`.
+  bool WaitForPane(const std::string& text, int timeout_ms = 10000) {
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+      if (Tmux("capture-pane -p -t t").find(text) != std::string::npos) return true;
+      ::usleep(50000);
+    }
+    return false;
+  }
+  void Start(const std::string& command) {
+    // The tmux server runs as the test process; cordon, in the pane, as the test user.
+    std::string as_user;
+    if (RunningUnprivileged() && ::getuid() == 0) {
+      as_user = "setpriv --reuid=" + std::to_string(TestUid()) +
+                " --regid=" + std::to_string(TestUid()) + " --clear-groups -- ";
+    }
+    Tmux("new-session -d -s t -x 100 -y 30 -c '" + ws_ + "' '" + as_user + "env TERM=xterm " +
+         CordonBinary() + " exec -C " + ws_ + " -- " + command +
+         "; echo cordon-exit=$?; sleep 600'");
+  }
+  std::string socket_;
+};
+
+TEST_F(TmuxTest, BashInteractiveCtrlCAndResize) {
+  Start("bash --norc --noprofile -i");
+  Tmux("send-keys -t t 'echo up-$((1+1))' Enter");
+  ASSERT_TRUE(WaitForPane("up-2")) << Tmux("capture-pane -p -t t");
+  Tmux("send-keys -t t 'stty size; tty' Enter");
+  EXPECT_TRUE(WaitForPane("30 100")) << Tmux("capture-pane -p -t t");
+  EXPECT_TRUE(WaitForPane("/dev/pts/"));
+  // Ctrl-C ends the foreground job inside; bash and cordon go on.
+  Tmux("send-keys -t t 'sleep 600' Enter");
+  ::usleep(300000);
+  Tmux("send-keys -t t C-c");
+  Tmux("send-keys -t t 'echo after-$((6*7))' Enter");
+  EXPECT_TRUE(WaitForPane("after-42")) << Tmux("capture-pane -p -t t");
+  Tmux("resize-window -t t -x 120 -y 40");
+  Tmux("send-keys -t t 'stty size' Enter");
+  EXPECT_TRUE(WaitForPane("40 120")) << Tmux("capture-pane -p -t t");
+  Tmux("send-keys -t t 'exit 5' Enter");
+  EXPECT_TRUE(WaitForPane("cordon-exit=5")) << Tmux("capture-pane -p -t t");
+}
+
+TEST_F(TmuxTest, Python3Repl) {
+  Start("python3 -q");
+  ASSERT_TRUE(WaitForPane(">>>")) << Tmux("capture-pane -p -t t");
+  Tmux("send-keys -t t 'print(6*7)' Enter");
+  EXPECT_TRUE(WaitForPane("42")) << Tmux("capture-pane -p -t t");
+  // KeyboardInterrupt inside python, not the end of cordon.
+  Tmux("send-keys -t t 'import time; time.sleep(600)' Enter");
+  ::usleep(300000);
+  Tmux("send-keys -t t C-c");
+  EXPECT_TRUE(WaitForPane("KeyboardInterrupt")) << Tmux("capture-pane -p -t t");
+  Tmux("send-keys -t t 'exit(3)' Enter");
+  EXPECT_TRUE(WaitForPane("cordon-exit=3")) << Tmux("capture-pane -p -t t");
+}
+
+}  // namespace
+}  // namespace cordon::testing
