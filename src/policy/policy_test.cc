@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 namespace cordon {
@@ -162,6 +165,127 @@ TEST_F(PolicyTest, MissingWorkspaceAndRelativeRootsAreErrors) {
   ctx_.workspace_root = root_ + "/ws";
   ctx_.writable_roots = {"rel"};
   EXPECT_NE(ResolveError("").ToString().find("must be an absolute path"), std::string::npos);
+}
+
+// Table-driven: tokens, `~`, nesting and ties across entries that resolve to the same path.
+TEST_F(PolicyTest, TiesAcrossEntriesPreferDenyThenWriteAndAreRecorded) {
+  std::filesystem::create_directories(root_ + "/extra/sub");
+  std::filesystem::create_directory_symlink(root_ + "/extra", root_ + "/alias");
+  const std::string toml = "[permissions.p.filesystem]\n"
+                           "\":root\" = \"read\"\n"
+                           "\"" + root_ + "/extra\" = \"read\"\n"
+                           "\"" + root_ + "/alias\" = \"write\"\n"       // same path as extra
+                           "\"" + root_ + "/extra/sub\" = \"write\"\n"
+                           "\"" + root_ + "/alias/sub\" = \"deny\"\n"    // same path as extra/sub
+                           "\"~/notes\" = \"read\"\n"
+                           "\"" + root_ + "/home/notes\" = \"write\"\n";
+  Policy p = Resolve(toml, "p");
+  const std::vector<DecideCase> cases = {
+      {"/extra/f", true, Access::kWrite},      // write beats read
+      {"/extra/sub/f", true, Access::kDeny},   // deny beats write
+      {"/home/notes/n", true, Access::kWrite}, // ~ and the absolute path are the same path
+      {"/ws/x", true, Access::kRead},
+  };
+  for (const auto& c : cases) {
+    Decision d = p.Decide(root_ + c.rel);
+    EXPECT_EQ(d.visible, c.visible) << c.rel;
+    EXPECT_EQ(d.access, c.access) << c.rel;
+  }
+  const Decision d = p.Decide(root_ + "/extra/sub/f");
+  ASSERT_NE(d.rule, nullptr);
+  ASSERT_EQ(d.rule->tied.size(), 1u);
+  EXPECT_NE(d.rule->tied[0].find("write"), std::string::npos) << d.rule->tied[0];
+  const std::string explained = ExplainPath(p, root_ + "/alias/sub/f");
+  EXPECT_NE(explained.find("decision: denied"), std::string::npos) << explained;
+  EXPECT_NE(explained.find("lost: write"), std::string::npos) << explained;
+}
+
+TEST_F(PolicyTest, CredentialsAreDeniedUnderRootUnlessAnExactRuleOptsOut) {
+  std::filesystem::create_directories(root_ + "/home/.aws");
+  std::filesystem::create_directories(root_ + "/home/keys");
+  std::filesystem::create_directories(root_ + "/cordon-home");
+  {
+    std::FILE* f = std::fopen((root_ + "/home/.ssh/config").c_str(), "w");
+    std::fputs("Host *\n  IdentityFile ~/keys/id\n", f);
+    std::fclose(f);
+    f = std::fopen((root_ + "/home/keys/id").c_str(), "w");
+    std::fclose(f);
+  }
+  ctx_.cordon_home = root_ + "/cordon-home";
+  Policy p = Resolve("");
+  EXPECT_EQ(p.Decide(root_ + "/home/.ssh/id_rsa").access, Access::kDeny);
+  EXPECT_EQ(p.Decide(root_ + "/home/.aws/credentials").access, Access::kDeny);
+  EXPECT_EQ(p.Decide(root_ + "/home/keys/id").access, Access::kDeny);  // named by ssh config
+  EXPECT_EQ(p.Decide(root_ + "/cordon-home/config.toml").access, Access::kDeny);
+  EXPECT_NE(p.Decide(root_ + "/home/other").access, Access::kDeny);  // (/tmp: writable)
+  EXPECT_TRUE(p.Decide(root_ + "/home/.aws").rule->credential_default);
+  // A missing credential store gets no rule (nothing to read, nothing is created).
+  for (const auto& r : p.rules) EXPECT_EQ(r.path.find("/.gnupg"), std::string::npos) << r.path;
+  // An explicit rule for exactly that path opts out; the others stay denied.
+  p = Resolve("[permissions.p]\nextends = \":workspace\"\n[permissions.p.filesystem]\n"
+              "\"~/.aws\" = \"read\"\n",
+              "p");
+  EXPECT_EQ(p.Decide(root_ + "/home/.aws/credentials").access, Access::kRead);
+  EXPECT_EQ(p.Decide(root_ + "/home/.ssh/id_rsa").access, Access::kDeny);
+}
+
+TEST_F(PolicyTest, HomeRuleIsReplacedByItsChildrenMinusCredentials) {
+  std::filesystem::create_directories(root_ + "/home/notes");
+  std::filesystem::create_directories(root_ + "/home/.gnupg");
+  Policy p = Resolve("[permissions.p.filesystem]\n\":minimal\" = \"read\"\n\"~\" = \"write\"\n",
+                     "p");
+  EXPECT_EQ(p.Decide(root_ + "/home/notes/x").access, Access::kWrite);
+  EXPECT_FALSE(p.Decide(root_ + "/home/.ssh/id").visible);
+  EXPECT_FALSE(p.Decide(root_ + "/home/.gnupg/k").visible);
+  EXPECT_FALSE(p.Decide(root_ + "/home/new-top-level-file").visible);
+  bool traced = false;
+  for (const auto& rr : p.resolution) {
+    for (const auto& step : rr.steps) traced = traced || step.find("left out") != std::string::npos;
+  }
+  EXPECT_TRUE(traced);
+}
+
+TEST_F(PolicyTest, DenyGlobsExpandToTheMatchesThatExistAndOnlyDeny) {
+  std::filesystem::create_directories(root_ + "/ws/a/b");
+  for (const char* f : {"/ws/top.env", "/ws/a/b/deep.env", "/ws/a/keep.txt"}) {
+    std::fclose(std::fopen((root_ + f).c_str(), "w"));
+  }
+  Policy p = Resolve("[permissions.p.filesystem]\n\":root\" = \"read\"\n"
+                     "\":workspace_roots\" = { \".\" = \"write\", \"**/*.env\" = \"deny\" }\n",
+                     "p");
+  EXPECT_EQ(p.Decide(root_ + "/ws/top.env").access, Access::kDeny);
+  EXPECT_EQ(p.Decide(root_ + "/ws/a/b/deep.env").access, Access::kDeny);
+  EXPECT_EQ(p.Decide(root_ + "/ws/a/keep.txt").access, Access::kWrite);
+  EXPECT_EQ(p.Decide(root_ + "/ws/later.env").access, Access::kWrite);  // created later: not covered
+  Error e = ResolveError("[permissions.p.filesystem]\n\":workspace_roots\" = { \"*.md\" = \"read\" }\n",
+                         "p");
+  EXPECT_NE(e.ToString().find("a glob can only deny"), std::string::npos) << e.ToString();
+  e = ResolveError("[permissions.p.filesystem]\n\":workspace_roots\" = { \"../up\" = \"read\" }\n",
+                   "p");
+  EXPECT_NE(e.ToString().find("leaves the workspace root"), std::string::npos) << e.ToString();
+}
+
+TEST_F(PolicyTest, DecideScalesWithDepthNotRuleCount) {
+  // 20,000 rules: each Decide is a few binary searches, so 100,000 lookups stay well under a
+  // second even unoptimised.
+  Policy p;
+  for (int i = 0; i < 20000; ++i) {
+    p.rules.push_back({"/r/" + std::to_string(100000 + i), Access::kRead, "t", false, {}});
+  }
+  p.rules.push_back({"/", Access::kWrite, "t", false, {}});
+  std::sort(p.rules.begin(), p.rules.end(),
+            [](const FsRule& a, const FsRule& b) { return a.path < b.path; });
+  const auto start = std::chrono::steady_clock::now();
+  int reads = 0;
+  for (int i = 0; i < 100000; ++i) {
+    reads += p.Decide("/r/" + std::to_string(100000 + i % 20000) + "/x/y").access == Access::kRead;
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  EXPECT_EQ(reads, 100000);
+  EXPECT_EQ(p.Decide("/other").access, Access::kWrite);
+  EXPECT_LT(ms, 1000);
 }
 
 }  // namespace
