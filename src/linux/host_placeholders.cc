@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <sstream>
@@ -77,8 +78,34 @@ Result<std::unique_ptr<HostPlaceholders>> HostPlaceholders::Create(const Plan& p
       return st.error();
     }
   }
+  std::vector<std::string> skipped;
   for (const auto& path : todo) {
     if (::mkdir(path.c_str(), 0755) != 0) {
+      // cordon may not create it: then neither may the command, which never has more rights
+      // on the host than cordon. The plan's mounts for it are skip_if_missing.
+      // Not when the directory is ours: its owner may chmod it writable, inside too.
+      const int err = errno;
+      const std::string parent = path.substr(0, path.rfind('/'));
+      const bool parent_skipped =
+          std::find(skipped.begin(), skipped.end(), parent) != skipped.end();
+      struct stat pst;
+      const bool ours = ::stat(parent.c_str(), &pst) == 0 && pst.st_uid == ::geteuid();
+      // EEXIST: it appeared since planning (or is $CORDON_HOME, just made for the record).
+      if (((err == EACCES || err == EPERM) && !ours) || err == EROFS || err == EEXIST ||
+          (err == ENOENT && parent_skipped)) {
+        skipped.push_back(path);
+        continue;
+      }
+      if (err == EACCES || err == EPERM) {
+        out->Remove();
+        return ErrnoError(err,
+                          "create placeholder " + path + ": " + parent +
+                              " is yours but not writable, so the command could chmod it and "
+                              "create the path; make it writable, or give the path a rule that "
+                              "needs no placeholder",
+                          path);
+      }
+      errno = err;
       Error e = ErrnoError(
           "create placeholder " + path + " (a rule names a path that does not exist yet)", path);
       out->Remove();

@@ -268,6 +268,8 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
       }
       case MountKind::kBind: {
         ChildFd mnt{CloneHostTree(op.source.c_str(), op.writable)};
+        // A placeholder cordon could not create (the command cannot create it either).
+        if (mnt.fd < 0 && op.skip_if_missing && errno == ENOENT) break;
         if (mnt.fd < 0) return Fail(ChildStage::kMount, i);
         // Only an empty root needs to know what kind of mount point to make.
         const bool file = root_is_empty && !IsDirectoryPath(op.source.c_str());
@@ -284,6 +286,7 @@ ChildFailure SetUpMountsChild(const PreparedSandbox& sandbox) {
                                 MOUNT_ATTR_NOEXEC)};
           if (mnt.fd < 0 ||
               AttachAt(root.fd, mnt.fd, Relative(op.target), root_is_empty, false) < 0) {
+            if (mnt.fd >= 0 && op.skip_if_missing && errno == ENOENT) break;  // see kBind
             return Fail(ChildStage::kMount, i);
           }
           break;

@@ -181,7 +181,9 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   }
 
   // A path that does not exist yet but must not be creatable gets an empty placeholder
-  // directory on the host (with its missing parents), removed after the run.
+  // directory on the host (with its missing parents), removed after the run. Its mounts are
+  // skip_if_missing: when cordon itself may not create it (HostPlaceholders skips it), the
+  // command, which never has more rights on the host than cordon, cannot create it either.
   std::set<std::string> placeholder_set;
   auto add_placeholder = [&](const std::string& path, const std::string& why) -> Status {
     if (path.find('\n') != std::string::npos) {
@@ -219,7 +221,7 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
         if (!parent_writable || rule.credential_default) continue;
         CORDON_TRY(add_placeholder(rule.path, rule_text() + ": the path does not exist yet"));
         plan.mounts.push_back({MountKind::kMaskDir, "", rule.path, false,
-                               "deny (placeholder, did not exist): " + rule.origin});
+                               "deny (placeholder, did not exist): " + rule.origin, true});
         continue;
       }
       plan.mounts.push_back({kind == Kind::kDir ? MountKind::kMaskDir : MountKind::kMaskFile, "",
@@ -234,7 +236,8 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
         plan.mounts.push_back({MountKind::kBind, rule.path, rule.path,
                                rule.access == Access::kWrite,
                                std::string(AccessName(rule.access)) +
-                                   " (placeholder, did not exist): " + rule.origin});
+                                   " (placeholder, did not exist): " + rule.origin,
+                               true});
         continue;
       }
       plan.notes.push_back(rule_text() + " names a path that does not exist; skipped (the command "
@@ -267,7 +270,8 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
         CORDON_TRY(add_placeholder(path, "protected name " + name + " in " + ws_root));
         plan.mounts.push_back({MountKind::kBind, path, path, false,
                                "protected " + name + " (placeholder, did not exist) in writable "
-                               "root " + ws_root});
+                               "root " + ws_root,
+                               true});
       }
     }
   }
@@ -302,6 +306,25 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs) {
   }
   // Always named, so every start also cleans up after runs that were killed.
   if (!policy.cordon_home.empty()) plan.placeholder_registry = policy.cordon_home + "/placeholders";
+  // Recording placeholders creates $CORDON_HOME when it is missing, after the rules were
+  // resolved (so no credential default covers it): if it would show up in the sandbox (a
+  // workspace that is $HOME gets ~/.cordon), hide the first directory that will be created.
+  if (!plan.placeholders.empty() && !policy.cordon_home.empty() && policy.cordon_home[0] == '/') {
+    std::string first_missing;
+    for (std::string p = NormalizePath(policy.cordon_home); p != "/";) {
+      struct stat st;
+      if (::lstat(p.c_str(), &st) == 0) break;
+      first_missing = p;
+      const size_t slash = p.rfind('/');
+      p = slash == 0 ? "/" : p.substr(0, slash);
+    }
+    const Decision d = first_missing.empty() ? Decision{} : policy.Decide(first_missing);
+    if (d.visible && d.access != Access::kDeny) {
+      plan.mounts.push_back({MountKind::kMaskDir, "", first_missing, false,
+                             "deny: cordon's state directory ($CORDON_HOME), created for the "
+                             "placeholder records"});
+    }
+  }
   plan.mounts.push_back({MountKind::kProc, "", "/proc", false,
                          "a fresh /proc showing only the sandbox's processes"});
   plan.mounts.push_back({MountKind::kDev, "", "/dev", false,

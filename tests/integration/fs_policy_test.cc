@@ -222,6 +222,25 @@ TEST_F(FsPolicyTest, ProtectedNamesCannotBeCreatedButGitInitWorksOutsideAReposit
   EXPECT_FALSE(PathExists(ws_ + "/sub/.git"));
 }
 
+// A workspace cordon's user may not write (another owner): no placeholder can be made, and none
+// is needed (the command cannot create anything there either). One that is the user's own but
+// read-only fails closed: its owner could chmod it.
+TEST_F(FsPolicyTest, ReadOnlyWorkspacesNeedNoPlaceholders) {
+  if (!RunningUnprivileged()) GTEST_SKIP() << "root can create placeholders anywhere";
+  const std::string foreign = dir_ / "foreign";
+  Sh("mkdir '" + foreign + "' && chmod 755 '" + foreign + "'", "", /*as_test_user=*/false);
+  RunResult r = Cordon({"exec", "-C", foreign, "--", "/bin/sh", "-c",
+                        "echo started; mkdir .codex 2>/dev/null && echo made || echo denied"},
+                       Options());
+  EXPECT_EQ(r.out, "started\ndenied\n") << r.err;
+  EXPECT_FALSE(PathExists(foreign + "/.codex"));
+  Sh("chmod 555 '" + ws_ + "'");
+  r = Cordon({"exec", "-C", ws_, "--", "/bin/true"}, Options());
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("is yours but not writable"), std::string::npos) << r.err;
+  Sh("chmod 755 '" + ws_ + "'");
+}
+
 TEST_F(FsPolicyTest, HostIsUnchangedAfterCordonIsKilledWithSigkill) {
   const std::string before = Listing(ws_);
   WriteFile(config_,
