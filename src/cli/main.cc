@@ -156,7 +156,7 @@ int RunExplain(const Invocation& inv, bool json, const std::string& path) {
   auto resolved = Resolve(inv, /*need_command=*/false);
   if (!resolved) return Fail(resolved.error());
   if (!path.empty()) {  // --path P: which rule decides P, and why
-    std::cout << ExplainPath(resolved->policy, path);
+    std::cout << ExplainPathInPlan(resolved->plan, resolved->policy, path);
     return 0;
   }
   auto otel = OtelSettingsFromDocument(resolved->config.document.get(), resolved->config.path);

@@ -152,6 +152,9 @@ Result<Plan> BuildPlan(const Policy& policy, const PlanInputs& inputs);
 const std::vector<std::pair<std::string, std::string>>& ScrubbedEnvironment();
 
 std::string PlanToText(const Plan& plan, const Policy& policy);
+// `cordon explain --path P`: ExplainPath (the deciding rule) plus what the mount plan does at P
+// beyond the rules: the deepest mount covering it (a protected name, a placeholder, a mask).
+std::string ExplainPathInPlan(const Plan& plan, const Policy& policy, const std::string& path);
 nlohmann::json PlanToJson(const Plan& plan, const Policy& policy);
 const char* MountKindName(MountKind kind);
 

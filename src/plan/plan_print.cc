@@ -1,6 +1,7 @@
 // `cordon explain`: the resolved policy and the plan, for a person (text) and for tools (JSON).
 #include <sstream>
 
+#include "base/paths.h"
 #include "plan/plan.h"
 #include "plan/seccomp_policy.h"
 
@@ -8,13 +9,20 @@ namespace cordon {
 
 const char* MountKindName(MountKind kind) {
   switch (kind) {
-    case MountKind::kRootFromHost: return "root-from-host";
-    case MountKind::kRootEmpty: return "root-empty";
-    case MountKind::kBind: return "bind";
-    case MountKind::kMaskDir: return "mask-dir";
-    case MountKind::kMaskFile: return "mask-file";
-    case MountKind::kProc: return "proc";
-    case MountKind::kDev: return "dev";
+    case MountKind::kRootFromHost:
+      return "root-from-host";
+    case MountKind::kRootEmpty:
+      return "root-empty";
+    case MountKind::kBind:
+      return "bind";
+    case MountKind::kMaskDir:
+      return "mask-dir";
+    case MountKind::kMaskFile:
+      return "mask-file";
+    case MountKind::kProc:
+      return "proc";
+    case MountKind::kDev:
+      return "dev";
   }
   return "?";
 }
@@ -47,7 +55,8 @@ void NetworkText(const Plan& plan, std::ostringstream& out) {
     out << "  domains:";
     if (n.domains.empty()) out << " none (every request is refused)";
     out << "\n";
-    for (const auto& [pattern, action] : n.domains) out << "    " << action << "\t" << pattern << "\n";
+    for (const auto& [pattern, action] : n.domains)
+      out << "    " << action << "\t" << pattern << "\n";
     for (const auto& r : n.resolve) out << "  resolve:      " << r << "\n";
     out << "  local targets: " << (n.allow_local_targets ? "allowed" : "refused") << "\n";
   }
@@ -158,6 +167,41 @@ std::string PlanToText(const Plan& plan, const Policy& policy) {
   return out.str();
 }
 
+std::string ExplainPathInPlan(const Plan& plan, const Policy& policy, const std::string& given) {
+  std::string out = ExplainPath(policy, given);
+  std::string path = given;
+  if (path.empty() || path[0] != '/') path = JoinPath(policy.workspace_root, path);
+  path = NormalizePath(path);
+  if (auto resolved = ResolvePath(path)) path = *resolved;
+  // The last mount at or above the path is what the command sees there.
+  const MountOp* deepest = nullptr;
+  for (const auto& m : plan.mounts) {
+    if (m.kind == MountKind::kProc || m.kind == MountKind::kDev) {
+      if (PathIsUnder(path, m.target)) deepest = &m;
+      continue;
+    }
+    if (PathIsUnder(path, m.target) &&
+        (deepest == nullptr || m.target.size() >= deepest->target.size())) {
+      deepest = &m;
+    }
+  }
+  if (deepest != nullptr) {
+    out += "mount:    " + std::string(MountKindName(deepest->kind)) + " ";
+    if (deepest->kind == MountKind::kBind || deepest->kind == MountKind::kRootFromHost) {
+      out += deepest->writable ? "rw " : "ro ";
+    }
+    out += deepest->target + "  -- " + deepest->why + "\n";
+    const Decision d = policy.Decide(path);
+    if (d.visible && d.access == Access::kWrite && deepest->kind == MountKind::kBind &&
+        !deepest->writable) {
+      out +=
+          "          so it is read-only after all: the mount plan protects it beyond the "
+          "rules\n";
+    }
+  }
+  return out;
+}
+
 nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
   using nlohmann::json;
   json j;
@@ -169,7 +213,8 @@ nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
   j["cwd"] = plan.cwd;
   j["rules"] = json::array();
   for (const auto& r : policy.rules) {
-    j["rules"].push_back({{"path", r.path}, {"access", AccessName(r.access)}, {"origin", r.origin}});
+    j["rules"].push_back(
+        {{"path", r.path}, {"access", AccessName(r.access)}, {"origin", r.origin}});
   }
   for (size_t k = 0; k < policy.rules.size(); ++k) {
     if (!policy.rules[k].tied.empty()) j["rules"][k]["tied"] = policy.rules[k].tied;
@@ -197,7 +242,8 @@ nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
       }
     }
     if (m.kind == MountKind::kBind) op["source"] = m.source;
-    if (m.kind == MountKind::kBind || m.kind == MountKind::kRootFromHost) op["writable"] = m.writable;
+    if (m.kind == MountKind::kBind || m.kind == MountKind::kRootFromHost)
+      op["writable"] = m.writable;
     j["mounts"].push_back(op);
   }
   j["landlock"]["grants"] = json::array();
@@ -235,7 +281,8 @@ nlohmann::json PlanToJson(const Plan& plan, const Policy& policy) {
   }
   j["env_edits"] = json::array();
   for (const auto& e : plan.env_edits) {
-    json edit = {{"op", e.kind == EnvEdit::Kind::kUnset ? "unset" : "set"}, {"name", e.name},
+    json edit = {{"op", e.kind == EnvEdit::Kind::kUnset ? "unset" : "set"},
+                 {"name", e.name},
                  {"why", e.why}};
     if (e.kind == EnvEdit::Kind::kSet) edit["value"] = e.value;
     j["env_edits"].push_back(edit);

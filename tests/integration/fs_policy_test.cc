@@ -366,6 +366,10 @@ TEST_F(FsPolicyTest, ExplainPathNamesTheDecidingRule) {
   r = Cordon({"explain", "--config", config_, "-P", "p", "-C", ws_, "--path", "/opt/y"}, Options());
   EXPECT_NE(r.out.find("decision: denied"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lost: write"), std::string::npos) << r.out;
+  // What the mount plan adds beyond the rules: a protected name that does not exist yet.
+  r = Cordon({"explain", "--config", config_, "-P", "p", "-C", ws_, "--path", ".agents/x"},
+             Options());
+  EXPECT_NE(r.out.find("read-only after all"), std::string::npos) << r.out;
   // The full explain shows how each entry resolved.
   r = Cordon({"explain", "--config", config_, "-P", "p", "-C", ws_}, Options());
   EXPECT_NE(r.out.find("\"docs\" -> " + ws_ + "/docs"), std::string::npos) << r.out;
