@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
   Invocation exec_inv;
   CLI::App* exec = app.add_subcommand("exec", "run a command in a sandbox");
   AddPolicyFlags(*exec, exec_inv);
-  // Default: a PTY when stdin is a terminal.
+  // Default: a PTY when stdin and stdout are terminals (with output captured, the one-shot path
+  // keeps the bytes exactly as written: no CRLF, stderr apart).
   bool exec_tty = false, exec_no_tty = false;
   exec->add_flag("--tty", exec_tty, "run the command on a PTY bridged to this terminal");
   exec->add_flag("--no-tty", exec_no_tty, "never use a PTY (stdin/stdout/stderr as they are)");
@@ -271,7 +272,7 @@ int main(int argc, char** argv) {
   }
   if (exec->parsed()) {
     exec_inv.command = command;
-    if (exec_tty || (!exec_no_tty && ::isatty(0))) return RunExecTty(exec_inv);
+    if (exec_tty || (!exec_no_tty && ::isatty(0) && ::isatty(1))) return RunExecTty(exec_inv);
     return RunExec(exec_inv);
   }
   if (serve->parsed()) {
