@@ -1,6 +1,7 @@
 #include "base/sys.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +58,17 @@ Status WriteAll(int fd, std::string_view data) {
       return ErrnoError("write");
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return OkStatus();
+}
+
+Status MakeDirs(const std::string& path, mode_t mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    const std::string part = path.substr(0, i);
+    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) {
+      return ErrnoError("create " + part, part);
+    }
   }
   return OkStatus();
 }

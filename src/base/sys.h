@@ -29,6 +29,9 @@ Result<size_t> ReadFull(int fd, void* buf, size_t len);
 // write(2) until every byte is written (partial writes are looped).
 Status WriteAll(int fd, std::string_view data);
 
+// mkdir -p: creates each missing directory of `path` with `mode`; existing ones are fine.
+Status MakeDirs(const std::string& path, mode_t mode);
+
 // Whole-file helpers for small files (config, /proc entries).
 Result<std::string> ReadFileToString(const std::string& path);
 Status WriteStringToFile(const std::string& path, std::string_view data);

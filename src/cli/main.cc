@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "base/paths.h"
+#include "base/sys.h"
 #include "cli/invocation.h"
 #include "policy/config_edit.h"
 #include "linux/host_probe.h"
@@ -114,6 +115,17 @@ int RunServe(const Invocation& base) {
   char cwd[4096];
   const std::string workspace =
       !base.workspace.empty() ? base.workspace : (::getcwd(cwd, sizeof cwd) ? cwd : "/");
+  // $CORDON_HOME exists before the first plan: the first sandbox would create it for its
+  // placeholder records, which changes every later plan (a credential default instead of a mask)
+  // and so the session key: the second command would get a second sandbox.
+  {
+    Invocation probe = base;
+    probe.workspace = workspace;
+    if (auto resolved = Resolve(probe, /*need_command=*/false);
+        resolved && !resolved->policy.cordon_home.empty() && resolved->policy.cordon_home[0] == '/') {
+      (void)MakeDirs(resolved->policy.cordon_home, 0700);  // if it can't be made, plans say so
+    }
+  }
   PlanResolver resolver = [base, workspace](const ExecRequest& req) -> Result<ResolvedCommand> {
     Invocation inv = base;
     inv.workspace = workspace;

@@ -32,16 +32,6 @@ std::string StartTime(pid_t pid) {
   return "";
 }
 
-Status MakeDirs(const std::string& path, mode_t mode) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    const std::string part = path.substr(0, i);
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST)
-      return ErrnoError("create " + part, part);
-  }
-  return OkStatus();
-}
-
 void RemoveListed(const std::vector<std::string>& paths) {
   for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::rmdir(it->c_str());
 }

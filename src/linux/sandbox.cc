@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,15 +148,19 @@ class ChildLauncher {
       ReportAndExit(error_fd, ChildFailure{ChildStage::kExec, 0, errno},
                     errno == ENOENT ? kExitNotFound : kExitCannotExecute);
     }
-    // execvp's search, against the command's own PATH: remember EACCES, keep looking.
+    // execvp's search, against the command's own PATH: remember EACCES, keep looking. Unlike
+    // execvp (and like bash), EACCES counts only for a file that exists: a PATH directory this
+    // user cannot search (root's PATH kept by sudo or setpriv) means "not found", not "denied".
     int first_error = ENOENT;
     char path[PATH_MAX];
     for (const auto& dir : cmd.path_dirs_) {
       int n = std::snprintf(path, sizeof path, "%s/%s", dir.c_str(), file);
       if (n < 0 || static_cast<size_t>(n) >= sizeof path) continue;
       ::execve(path, cmd.argv_ptrs_.data(), cmd.env_ptrs_.data());
-      if (errno == EACCES) first_error = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR) {
+      if (errno == EACCES) {
+        struct stat st;
+        if (::stat(path, &st) == 0) first_error = EACCES;
+      } else if (errno != ENOENT && errno != ENOTDIR) {
         first_error = errno;
         break;
       }

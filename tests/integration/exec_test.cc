@@ -241,6 +241,20 @@ TEST_F(ExecTest, CommandNotFoundAndNotExecutable) {
   r = Cordon({"exec", "-C", ws_, "--", ws_ + "/not-exec"});
   EXPECT_EQ(r.exit_code, 126);
   EXPECT_NE(r.err.find("EACCES"), std::string::npos) << r.err;
+  // A PATH directory the command may not search hides nothing: still "not found", and a command
+  // further down PATH, or one that exists but is not executable, is told apart.
+  ASSERT_EQ(::mkdir((ws_ + "/locked").c_str(), 0755), 0);
+  ChownToTestUser(ws_ + "/locked");
+  ASSERT_EQ(::chmod((ws_ + "/locked").c_str(), 0), 0);
+  RunOptions locked_path;
+  locked_path.env_set["PATH"] = ws_ + "/locked:" + ws_ + ":/usr/bin:/bin";
+  r = Cordon({"exec", "-C", ws_, "--", "cordon-no-such-command"}, locked_path);
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_NE(r.err.find("cannot execute cordon-no-such-command: ENOENT"), std::string::npos) << r.err;
+  r = Cordon({"exec", "-C", ws_, "--", "not-exec"}, locked_path);
+  EXPECT_EQ(r.exit_code, 126) << r.err;
+  r = Cordon({"exec", "-C", ws_, "--", "true"}, locked_path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST_F(ExecTest, ArgvIsPassedExactly) {

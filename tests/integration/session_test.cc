@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -44,8 +43,8 @@ std::vector<pid_t> ProcessesWith(const std::string& marker) {
   while (dirent* e = ::readdir(d)) {
     const pid_t pid = std::atoi(e->d_name);
     if (pid <= 0) continue;
-    std::ifstream f("/proc/" + std::string(e->d_name) + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // ReadFile, not an ifstream: libstdc++ throws when the process exits between open and read.
+    std::string cmd = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
     for (char& c : cmd) {
       if (c == '\0') c = ' ';
     }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,13 @@ const std::string& CordonBinary() {
     // binary to a private, world-executable place.
     char tmpl[] = "/tmp/cordon-test-bin-XXXXXX";
     std::string dir = ::mkdtemp(tmpl);
+    // Removed when the test process exits: every test is its own process, and a copy each
+    // (tens of MB) would fill /tmp within a few runs of the suite.
+    static std::string remove_at_exit = dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(remove_at_exit, ec);
+    });
     ::chmod(dir.c_str(), 0755);
     std::string copy = dir + "/cordon";
     std::filesystem::copy_file(built, copy);
@@ -71,8 +79,14 @@ RunResult Run(const std::vector<std::string>& argv_in, const RunOptions& options
                                "--"});
   }
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-      ::pipe2(err, O_CLOEXEC) != 0) {
+  // The pipes belong to the user who runs cordon, as in that user's shell: a pipe's inode takes
+  // the creator's fsuid, and opening /dev/stdout on another user's pipe is EACCES anywhere.
+  const bool as_other_user = options.as_test_user && RunningUnprivileged() && ::getuid() == 0;
+  if (as_other_user) ::setfsuid(TestUid());
+  const bool piped = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
+                     ::pipe2(err, O_CLOEXEC) == 0;
+  if (as_other_user) ::setfsuid(0);
+  if (!piped) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
     return {};
   }
