@@ -2,18 +2,12 @@
 // the moment Shutdown's deadline passes instead of when curl's own timeout fires.
 #include "telemetry/otlp_http_exporter.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <mutex>
+
+#include "telemetry/curl_library.h"
 
 namespace cordon {
 namespace {
-
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 size_t DiscardBody(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
 
@@ -24,14 +18,14 @@ int64_t SteadyNanos(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 OtlpHttpExporter::OtlpHttpExporter(OtlpHttpExporterOptions options) : options_(std::move(options)) {
-  GlobalInitOnce();
-  multi_ = curl_multi_init();
+  curl_ = LoadCurl(&curl_error_);
+  if (curl_ != nullptr) multi_ = curl_->multi_init();
   thread_ = std::thread([this] { Run(); });
 }
 
 OtlpHttpExporter::~OtlpHttpExporter() {
   Shutdown(std::chrono::milliseconds(0));
-  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  if (multi_ != nullptr) curl_->multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
 bool OtlpHttpExporter::Enqueue(SpanRecord span) {
@@ -57,7 +51,7 @@ void OtlpHttpExporter::Shutdown(std::chrono::milliseconds flush_timeout) {
     }
   }
   cv_.notify_one();
-  if (multi_ != nullptr) curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  if (multi_ != nullptr) curl_->multi_wakeup(static_cast<CURLM*>(multi_));
   if (thread_.joinable()) thread_.join();
 }
 
@@ -97,37 +91,39 @@ void OtlpHttpExporter::ReportFailure(const std::string& what) {
 
 void OtlpHttpExporter::Send(std::vector<SpanRecord> batch) {
   if (multi_ == nullptr) {
-    ReportFailure("cannot initialise libcurl");
+    ReportFailure(curl_ == nullptr ? curl_error_ : "cannot initialise libcurl");
+    dropped_.fetch_add(batch.size());
     return;
   }
   const std::string body = EncodeOtlpTraceJson(options_.resource, batch);
-  CURL* easy = curl_easy_init();
+  CURL* easy = curl_->easy_init();
   if (easy == nullptr) {
     ReportFailure("cannot initialise libcurl");
+    dropped_.fetch_add(batch.size());
     return;
   }
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_slist* headers = curl_->slist_append(nullptr, "Content-Type: application/json");
   for (const auto& [name, value] : options_.headers) {
-    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    headers = curl_->slist_append(headers, (name + ": " + value).c_str());
   }
-  curl_easy_setopt(easy, CURLOPT_URL, options_.endpoint.c_str());
-  curl_easy_setopt(easy, CURLOPT_POST, 1L);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, DiscardBody);
+  curl_->easy_setopt(easy, CURLOPT_URL, options_.endpoint.c_str());
+  curl_->easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_->easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+  curl_->easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_->easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_->easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_->easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_->easy_setopt(easy, CURLOPT_WRITEFUNCTION, DiscardBody);
   // The collector's address is the configured one: no proxies from the environment, no redirects.
-  curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_->easy_setopt(easy, CURLOPT_NOPROXY, "*");
+  curl_->easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 
   auto* multi = static_cast<CURLM*>(multi_);
-  curl_multi_add_handle(multi, easy);
+  curl_->multi_add_handle(multi, easy);
   bool abandoned = false;
   int running = 1;
   while (running > 0) {
-    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    if (curl_->multi_perform(multi, &running) != CURLM_OK) break;
     if (running == 0) break;
     if (PastDeadline()) {
       abandoned = true;
@@ -137,7 +133,7 @@ void OtlpHttpExporter::Send(std::vector<SpanRecord> batch) {
     // deadline is re-read even if it was set between the check above and the poll.
     const int64_t left_ms = (deadline_ns_.load() - SteadyNanos(Clock::now())) / 1000000;
     const int wait_ms = static_cast<int>(std::clamp<int64_t>(left_ms, 0, 100));
-    curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+    curl_->multi_poll(multi, nullptr, 0, wait_ms, nullptr);
   }
 
   std::string failure;
@@ -146,20 +142,20 @@ void OtlpHttpExporter::Send(std::vector<SpanRecord> batch) {
   } else {
     int queued = 0;
     CURLcode code = CURLE_OK;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+    while (CURLMsg* msg = curl_->multi_info_read(multi, &queued)) {
       if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) code = msg->data.result;
     }
     long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK) {
-      failure = curl_easy_strerror(code);
+      failure = curl_->easy_strerror(code);
     } else if (status < 200 || status > 299) {
       failure = "collector answered HTTP " + std::to_string(status);
     }
   }
-  curl_multi_remove_handle(multi, easy);
-  curl_easy_cleanup(easy);
-  curl_slist_free_all(headers);
+  curl_->multi_remove_handle(multi, easy);
+  curl_->easy_cleanup(easy);
+  curl_->slist_free_all(headers);
   if (failure.empty()) {
     exported_.fetch_add(batch.size());
   } else {

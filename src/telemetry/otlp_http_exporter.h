@@ -1,5 +1,6 @@
 // A batching OTLP/HTTP (JSON) span exporter: spans go into a bounded queue and a background
-// thread posts them in batches with libcurl. Export never blocks the caller and never fails the
+// thread posts them in batches with libcurl (loaded
+// only when an exporter is created). Export never blocks the caller and never fails the
 // run: a full queue drops spans (counted), and the first failed export is reported once through
 // `report` (later failures are counted silently).
 //
@@ -24,6 +25,8 @@
 #include "telemetry/span.h"
 
 namespace cordon {
+
+struct CurlLibrary;
 
 using TelemetryReporter = std::function<void(const std::string& message)>;
 
@@ -63,6 +66,8 @@ class OtlpHttpExporter {
   bool PastDeadline() const;
 
   OtlpHttpExporterOptions options_;
+  const CurlLibrary* curl_ = nullptr;  // loaded on first use (telemetry/curl_library.h)
+  std::string curl_error_;
   void* multi_ = nullptr;  // CURLM*, created once so Shutdown can wake a poll in progress
 
   std::mutex mu_;
