@@ -9,6 +9,14 @@
 // start (CleanStalePlaceholders) recognises it as stale because no live process has that pid
 // AND that start time, removes the directories it lists (rmdir: only if still empty, deepest
 // first) and then the record. A directory someone has put something into is never removed.
+//
+// Concurrent runs: a second run in the same workspace finds the first run's placeholder as an
+// existing directory and mounts on it. The first run must then not remove it at its end (rmdir
+// of a mount point in another mount namespace succeeds and detaches that mount, which would
+// let the second run's command create the path). So a run *adopts* every path it mounts on that
+// a live run's record lists (it names it in its own record too), and a path is removed only by
+// the last live run listing it. The decisions that read other runs' records hold an flock on
+// the registry directory, so adopting and removing cannot interleave.
 #pragma once
 
 #include <string>
@@ -26,18 +34,22 @@ class HostPlaceholders {
   HostPlaceholders& operator=(const HostPlaceholders&) = delete;
   ~HostPlaceholders();  // Remove()
 
-  // Records, then creates, every placeholder of `plan` (already-existing paths are skipped and
-  // not recorded). On failure whatever was created is removed again.
+  // Records, then creates, every placeholder of `plan` (already-existing paths are skipped, or
+  // adopted when a live run's record lists them). On failure whatever was created is removed.
   static Result<std::unique_ptr<HostPlaceholders>> Create(const Plan& plan);
 
-  // Removes the placeholders that are still empty, deepest first, then the registry record.
+  // Removes the placeholders (created or adopted) that are still empty and that no other live
+  // run lists, deepest first, then the registry record.
   void Remove();
 
   const std::vector<std::string>& created() const { return created_; }
+  const std::vector<std::string>& adopted() const { return adopted_; }
 
  private:
   std::vector<std::string> created_;  // in creation order
-  std::string record_;                // registry file, "" when there is none
+  std::vector<std::string> adopted_;  // other live runs' placeholders this run mounts on
+  std::string registry_;              // the registry directory, "" when there is none
+  std::string record_;                // this run's file in it, "" when there is none
 };
 
 // Cleans up after runs that were killed: see the file comment. Returns the number of

@@ -222,6 +222,33 @@ TEST_F(FsPolicyTest, ProtectedNamesCannotBeCreatedButGitInitWorksOutsideAReposit
   EXPECT_FALSE(PathExists(ws_ + "/sub/.git"));
 }
 
+// Two runs in one workspace: the second mounts on the first's placeholders. When the first ends
+// it must leave them (removing a mount point detaches it in the other run, whose command could
+// then create the name); the last run out removes them.
+TEST_F(FsPolicyTest, ConcurrentRunsKeepEachOthersPlaceholders) {
+  const std::string before = Listing(ws_);
+  std::thread first([&] {
+    RunResult r = Cordon({"exec", "-C", ws_, "--", "/bin/sleep", "1"}, Options());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  });
+  bool placed = false;
+  for (int i = 0; i < 250 && !placed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    placed = PathExists(ws_ + "/.codex");
+  }
+  // Starts while the first run lasts; acts after it has ended.
+  RunResult r = Cordon({"exec", "-C", ws_, "--", "/bin/sh", "-c",
+                        "sleep 2; for d in .codex .agents .cordon; do rmdir $d 2>/dev/null; "
+                        "mkdir $d 2>/dev/null; mkdir $d/x 2>/dev/null && echo $d=made || "
+                        "echo $d=denied; done"},
+                       Options());
+  first.join();
+  ASSERT_TRUE(placed) << "the first run's placeholders never appeared";
+  EXPECT_EQ(r.out, ".codex=denied\n.agents=denied\n.cordon=denied\n") << r.err;
+  EXPECT_EQ(Listing(ws_), before);
+  EXPECT_EQ(Sh("ls -A '" + cordon_home_ + "/placeholders' 2>/dev/null", "", false), "");
+}
+
 // A workspace cordon's user may not write (another owner): no placeholder can be made, and none
 // is needed (the command cannot create anything there either). One that is the user's own but
 // read-only fails closed: its owner could chmod it.
