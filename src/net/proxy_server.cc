@@ -390,6 +390,13 @@ class ProxyServer::Impl {
         entry.reason = reason;
       }
       ++entry.count;
+      const char* protocol = c.kind == ProxyListener::Kind::kSocks5 ? "socks5"
+                             : c.http_forward                       ? "http"
+                                                                    : "connect";
+      if (std::find(entry.protocols.begin(), entry.protocols.end(), protocol) ==
+          entry.protocols.end()) {
+        entry.protocols.emplace_back(protocol);
+      }
     }
     if (c.kind == ProxyListener::Kind::kSocks5) {
       return ReplyAndClose(c, MakeSocks5Reply(kSocksNotAllowed));

@@ -49,12 +49,15 @@ struct ProxyOptions {
 };
 
 // One distinct blocked target, e.g. {"evil.example", 443, "evil.example:443 is not in the
-// allowed domains", 3}.
+// allowed domains", 3, {"connect", "socks5"}}.
 struct BlockedHost {
   std::string host;
   uint16_t port = 0;
   std::string reason;  // the reason given the first time
   uint64_t count = 0;
+  // How the target was asked for, each once, in the order first seen: "http" (an absolute-URI
+  // request), "connect" (HTTP CONNECT) or "socks5".
+  std::vector<std::string> protocols;
 };
 
 // The end-of-run report for stderr, "" when nothing was blocked:
