@@ -539,8 +539,8 @@ TEST(ProxyServer, StalledClientDoesNotBlockOthersAndBuffersStayBounded) {
     ASSERT_TRUE(EchoRoundTrip(fd->get(), data) == data);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
-  // The source is stuck after filling the kernel socket buffers and the proxy's 64 KiB; it is
-  // far from the 256 MiB it was asked for.
+  // The source is stuck after filling the kernel socket buffers and the proxy's pipe (at most
+  // splice_size, 256 KiB); it is far from the 256 MiB it was asked for.
   const uint64_t sent = source->bytes_sent();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(source->bytes_sent(), sent) << "the source is still sending";
