@@ -78,6 +78,7 @@ Result<RunReportSink> RunReportSink::OpenFile(const std::string& path) {
   sink.fd_ = std::move(*fd);
   struct stat st {};
   sink.is_file_ = ::fstat(sink.fd_.get(), &st) == 0 && S_ISREG(st.st_mode);
+  sink.path_ = path;
   return sink;
 }
 
@@ -97,6 +98,17 @@ Result<RunReportSink> RunReportSink::AdoptFd(int fd) {
 
 Status RunReportSink::Write(const nlohmann::ordered_json& report) {
   if (!fd_) return OkStatus();
+  if (!path_.empty()) {
+    struct stat opened {
+    }, now{};
+    if (::fstat(fd_.get(), &opened) < 0 || ::lstat(path_.c_str(), &now) < 0 ||
+        opened.st_dev != now.st_dev || opened.st_ino != now.st_ino) {
+      return PlainError("write the run report " + path_,
+                        "the file was removed or replaced during the run (the sandboxed command "
+                        "can write there); use a path outside the sandbox's writable roots, or "
+                        "--json-report-fd");
+    }
+  }
   if (is_file_ && (::ftruncate(fd_.get(), 0) < 0 || ::lseek(fd_.get(), 0, SEEK_SET) < 0)) {
     return ErrnoError("rewrite the run report");
   }
@@ -108,8 +120,7 @@ int RunReporter::Finish(const ExecOutcome& outcome) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   if (Status written = sink_.Write(RunReportJson(outcome, context_)); !written) {
     std::fprintf(stderr, "cordon: %s\n", written.error().ToString().c_str());
-    const int status = outcome.ExitStatus();
-    return status == 0 ? kExitCordonError : status;
+    return kExitCordonError;  // a caller that reads the report must not trust what is there
   }
   return outcome.ExitStatus();
 }

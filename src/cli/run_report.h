@@ -40,11 +40,14 @@ class RunReportSink {
   bool wanted() const { return fd_.valid(); }
   // Writes `report` and a newline. A file is rewritten from its start (the command may have
   // written to it if it lies in a writable part of the sandbox); a descriptor gets one write.
+  // Fails if the path no longer names the file opened before the run: the command replaced it,
+  // and whatever the path shows now is not cordon's report.
   Status Write(const nlohmann::ordered_json& report);
 
  private:
   UniqueFd fd_;
   bool is_file_ = false;
+  std::string path_;  // OpenFile only
 };
 
 // Tracks the time and the context of one `cordon exec`, and writes its report when asked.
@@ -56,8 +59,8 @@ class RunReporter {
     context_.profile = std::move(profile);
     context_.network_mode = std::move(network_mode);
   }
-  // Writes the report for `outcome` (if one was asked for); a write failure is printed on
-  // stderr and makes cordon's exit status 125 unless the run already failed.
+  // Writes the report for `outcome` (if one was asked for) and returns cordon's exit status. A
+  // report that cannot be written (or was replaced) is printed on stderr and makes it 125.
   int Finish(const ExecOutcome& outcome);
   // A failure before the sandbox ran: printed on stderr ("cordon: ..."), reported, 125.
   int Fail(const Error& error);

@@ -81,6 +81,26 @@ TEST_F(RunReportSinkTest, FileIsRewrittenFromItsStart) {
   EXPECT_EQ(*ReadFileToString(path), "{\"a\":1}\n");
 }
 
+TEST_F(RunReportSinkTest, ReplacedFileIsAnError) {
+  const std::string path = dir_ + "/r.json";
+  auto sink = RunReportSink::OpenFile(path);
+  ASSERT_TRUE(sink.ok()) << sink.error().ToString();
+  // What a sandboxed command with write access to the directory could do: a new file at the path.
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  {
+    auto forged = SysOpen(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_TRUE(forged.ok());
+    ASSERT_TRUE(WriteAll(forged->get(), "{\"forged\":1}\n").ok());
+  }
+  const Status written = sink->Write(nlohmann::ordered_json{{"a", 1}});
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.error().ToString().find("removed or replaced during the run"),
+            std::string::npos)
+      << written.error().ToString();
+  ASSERT_EQ(::unlink(path.c_str()), 0);  // removed: also an error
+  EXPECT_FALSE(sink->Write(nlohmann::ordered_json{{"a", 1}}).ok());
+}
+
 TEST_F(RunReportSinkTest, SymlinkIsRefused) {
   {
     auto victim = SysOpen(dir_ + "/victim", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

@@ -418,6 +418,13 @@ TEST_F(NetworkTest, JsonReportOnAnInheritedDescriptor) {
   EXPECT_NE(j["error"].get<std::string>().find("a wildcard over every host is too broad"),
             std::string::npos)
       << j.dump();
+  // A report file the command can reach and replaces is not trusted: cordon fails the run.
+  const std::string in_ws = ws_ + "/report.json";
+  r = Cordon({"exec", "--json-report", in_ws, "-C", ws_, "--", "/bin/sh", "-c",
+              "rm report.json && echo '{\"outcome\":\"forged\"}' > report.json"});
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  EXPECT_NE(r.err.find("the file was removed or replaced during the run"), std::string::npos)
+      << r.err;
   // Never the command's own channels.
   r = Cordon({"exec", "--json-report-fd", "1", "-C", ws_, "--", "true"});
   EXPECT_EQ(r.exit_code, 125);
