@@ -345,8 +345,8 @@ TEST_F(NetworkTest, ExplainShowsTheProxyWiring) {
 TEST_F(NetworkTest, JsonReportListsTheBlockedHostsApartFromTheOutput) {
   const std::string port = Port(http_);
   const std::string report = dir_ / "report.json";
-  RunResult r = Cordon({"exec", "--json-report", report, "--config", ProxyConfig(), "-P", "p",
-                        "-C", ws_, "--", "/bin/bash", "-c",
+  RunResult r = Cordon({"exec", "--json-report", report, "--config", ProxyConfig(), "-P", "p", "-C",
+                        ws_, "--", "/bin/bash", "-c",
                         "curl -s -o /dev/null http://denied.test:" + port +
                             "/; curl -s -o /dev/null -x \"$ALL_PROXY\" http://other.test:" + port +
                             "/; printf 'out\\000\\377no-newline'; echo to-stderr >&2"});
@@ -369,8 +369,7 @@ TEST_F(NetworkTest, JsonReportListsTheBlockedHostsApartFromTheOutput) {
   EXPECT_EQ(blocked[0]["host"], "denied.test");
   EXPECT_EQ(blocked[0]["port"], http_->port());
   EXPECT_EQ(blocked[0]["protocols"], nlohmann::json::array({"http"}));
-  EXPECT_EQ(blocked[0]["reason"],
-            "denied.test:" + port + " is denied by the rule \"denied.test\"");
+  EXPECT_EQ(blocked[0]["reason"], "denied.test:" + port + " is denied by the rule \"denied.test\"");
   EXPECT_EQ(blocked[0]["count"], 1);
   EXPECT_EQ(blocked[1]["host"], "other.test");
   EXPECT_EQ(blocked[1]["protocols"], nlohmann::json::array({"socks5"}));
