@@ -4,7 +4,8 @@
 //   - the rate of new connections (connect, one byte each way, close) direct and through CONNECT;
 //   - the cost of ProxyServer::Start + Stop.
 // Prints medians. Usage: net_proxy_bench [--bytes N] [--rounds R] [--conns C] [--buffer B]
-//                                         [--only direct|connect|socks|copy]
+//                                         [--splice S] [--only direct|connect|socks|copy|conns]
+// (--buffer: ProxyOptions::buffer_size, the copy buffer; --splice: ProxyOptions::splice_size.)
 // Everything runs on 127.0.0.1.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -151,7 +152,8 @@ struct RunningProxy {
   uint16_t http_port = 0, socks_port = 0;
 };
 
-size_t g_buffer = 64 * 1024;
+size_t g_buffer = ProxyOptions().buffer_size;
+size_t g_splice = ProxyOptions().splice_size;
 
 RunningProxy StartProxy(bool splice) {
   RunningProxy p;
@@ -168,6 +170,7 @@ RunningProxy StartProxy(bool splice) {
   o.dangerously_allow_local_targets = true;  // the benchmark servers live on loopback
   o.use_splice = splice;
   o.buffer_size = g_buffer;
+  o.splice_size = g_splice;
   auto server =
       ProxyServer::Start(std::move(o), std::move(listeners),
                          MakeStaticResolver({{"allowed.test", {IpAddress::V4(127, 0, 0, 1)}}}));
@@ -187,12 +190,22 @@ int Main(int argc, char** argv) {
     if (flag == "--rounds") rounds = std::atoi(argv[i + 1]);
     if (flag == "--conns") conns = std::atoi(argv[i + 1]);
     if (flag == "--buffer") g_buffer = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--splice") g_splice = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--only") only = argv[i + 1];
   }
   auto source = LoopbackServer::Start(LoopbackServer::Mode::kBytes);
   if (!source) Die("start source server");
   RunningProxy splice = StartProxy(true);
   RunningProxy copy = StartProxy(false);
+  if (only == "conns") {  // for profiling: new connections through CONNECT only
+    ByteEchoServer echo;
+    std::vector<double> rate;
+    for (int r = 0; r < rounds; ++r) {
+      rate.push_back(ConnectionRate(Path::kConnect, conns, echo.port(), splice.http_port));
+    }
+    std::printf("conns: %.0f conn/s (median of %d)\n", Median(rate), rounds);
+    return 0;
+  }
   if (!only.empty()) {
     const Path path = only == "direct"  ? Path::kDirect
                       : only == "socks" ? Path::kSocks
@@ -233,8 +246,10 @@ int Main(int argc, char** argv) {
       v.ratio.push_back(p / d);
     }
   }
-  std::printf("transfer of %llu MiB, median of %d paired rounds, proxy buffers %zu KiB:\n",
-              static_cast<unsigned long long>(bytes >> 20), rounds, g_buffer >> 10);
+  std::printf(
+      "transfer of %llu MiB, median of %d paired rounds, proxy copy buffers %zu KiB, "
+      "splice pipes %zu KiB:\n",
+      static_cast<unsigned long long>(bytes >> 20), rounds, g_buffer >> 10, g_splice >> 10);
   for (const Variant& v : variants) {
     std::printf("  %-17s %8.1f MiB/s   direct %8.1f MiB/s   ratio %.2fx   CPU s/GiB %.2f vs %.2f\n",
                 v.name, Median(v.proxied), Median(v.direct), Median(v.ratio), Median(v.cpu_proxied),

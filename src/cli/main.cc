@@ -12,6 +12,7 @@
 #include "base/paths.h"
 #include "base/sys.h"
 #include "cli/invocation.h"
+#include "cli/run_report.h"
 #include "policy/config_edit.h"
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
@@ -45,15 +46,17 @@ class TraceObserver : public RunObserver {
   RunTrace& trace_;
 };
 
-int RunExec(const Invocation& inv) {
+// `report`: the --json-report destination (none if not asked for); written once the run ends.
+int RunExec(const Invocation& inv, RunReporter& report) {
   if (inv.command.empty()) {
-    return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
+    return report.Fail(
+        PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
   }
   auto config = LoadInvocationConfig(inv);
-  if (!config) return Fail(config.error());
+  if (!config) return report.Fail(config.error());
   // [otel] is validated before anything is installed or run.
   auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
-  if (!otel) return Fail(otel.error());
+  if (!otel) return report.Fail(otel.error());
   Telemetry telemetry(std::move(*otel));
   RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
 
@@ -64,7 +67,7 @@ int RunExec(const Invocation& inv) {
     RunOutcome failed;
     failed.error = resolved.error().ToString();
     trace.Finish(failed);
-    return Fail(resolved.error());
+    return report.Fail(resolved.error());
   }
   trace.EndPhase(RunPhase::kResolvePolicy);
   const Plan& plan = resolved->plan;
@@ -72,6 +75,7 @@ int RunExec(const Invocation& inv) {
   trace.SetDetails({resolved->policy.profile, NetworkModeName(resolved->policy.network.mode),
                     resolved->policy.workspace_root, argv0.substr(argv0.rfind('/') + 1)});
   trace.ApplyChildEnvironment(resolved->plan.env);
+  report.SetPolicy(resolved->policy.profile, NetworkModeName(resolved->policy.network.mode));
 
   TraceObserver observer(trace);
   ExecOutcome outcome = RunOneShot(plan, &observer);
@@ -92,7 +96,7 @@ int RunExec(const Invocation& inv) {
   }
   // Never delays the exit status by more than the configured flush timeout.
   telemetry.Shutdown();
-  return outcome.ExitStatus();
+  return report.Finish(outcome);
 }
 
 // `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal.
@@ -201,7 +205,7 @@ int RunDoctor() {
 std::vector<std::string> SplitCommand(std::vector<std::string>& args) {
   static const char* kValueOptions[] = {"--config", "-c", "-P", "--profile", "-C",
                                         "--writable-root", "--cd", "--network", "--allow-domain",
-                                        "--path"};
+                                        "--path", "--json-report", "--json-report-fd"};
   size_t i = 0;
   while (i < args.size() && args[i] != "exec" && args[i] != "explain") ++i;
   if (i == args.size()) return {};
@@ -245,6 +249,18 @@ int main(int argc, char** argv) {
   bool exec_tty = false, exec_no_tty = false;
   exec->add_flag("--tty", exec_tty, "run the command on a PTY bridged to this terminal");
   exec->add_flag("--no-tty", exec_no_tty, "never use a PTY (stdin/stdout/stderr as they are)");
+  // The end-of-run report for programs (docs/network.md#run-report): on a channel of its own,
+  // never on the command's stdout or stderr.
+  std::string exec_report_file;
+  int exec_report_fd = -1;
+  auto* report_file_opt =
+      exec->add_option("--json-report", exec_report_file,
+                       "when the command has ended, write a JSON report of the run to FILE")
+          ->type_name("FILE");
+  exec->add_option("--json-report-fd", exec_report_fd,
+                   "the same report, written to this inherited descriptor (not 0, 1 or 2)")
+      ->type_name("N")
+      ->excludes(report_file_opt);
 
   Invocation serve_inv;
   bool serve_stdio = false;
@@ -284,8 +300,23 @@ int main(int argc, char** argv) {
   }
   if (exec->parsed()) {
     exec_inv.command = command;
-    if (exec_tty || (!exec_no_tty && ::isatty(0) && ::isatty(1))) return RunExecTty(exec_inv);
-    return RunExec(exec_inv);
+    const bool want_report = !exec_report_file.empty() || exec_report_fd >= 0;
+    if (want_report && exec_tty) {
+      return Fail(PlainError("--json-report", "not available with --tty"));
+    }
+    // A report asks for the one-shot path (it reports what the proxy blocked), PTY or not.
+    if (exec_tty || (!want_report && !exec_no_tty && ::isatty(0) && ::isatty(1))) {
+      return RunExecTty(exec_inv);
+    }
+    RunReportSink sink;
+    if (want_report) {
+      auto opened = exec_report_file.empty() ? RunReportSink::AdoptFd(exec_report_fd)
+                                             : RunReportSink::OpenFile(exec_report_file);
+      if (!opened) return Fail(opened.error());
+      sink = std::move(*opened);
+    }
+    RunReporter report(std::move(sink));
+    return RunExec(exec_inv, report);
   }
   if (serve->parsed()) {
     return RunServe(serve_inv);

@@ -273,6 +273,10 @@ TEST(ProxyServer, DeniedAndUnknownNamesGet403WithReason) {
   EXPECT_EQ(blocked[2].host, "nobody.test");
   EXPECT_EQ(blocked[2].count, 2u);
   EXPECT_EQ(blocked[2].reason, "nobody.test:" + port + " is not in the allowed domains");
+  // How each was asked for: an absolute-URI request, CONNECT, or both (first seen first).
+  EXPECT_EQ(blocked[0].protocols, std::vector<std::string>{"connect"});
+  EXPECT_EQ(blocked[1].protocols, std::vector<std::string>{"http"});
+  EXPECT_EQ(blocked[2].protocols, (std::vector<std::string>{"http", "connect"}));
   EXPECT_EQ(FormatBlockedHosts(blocked),
             "cordon: blocked by network policy:\n"
             "  evil.allowed.test:443 is denied by the rule \"evil.allowed.test\" (1 request)\n"
@@ -303,6 +307,9 @@ TEST(ProxyServer, Socks5DeniedNameGetsRulesetReply) {
   EXPECT_EQ(blocked[0].reason, "evil.test:80 is denied by the rule \"evil.test\"");
   EXPECT_EQ(blocked[1].reason, "evil.test:443 is denied by the rule \"evil.test\"");
   EXPECT_EQ(blocked[2].reason, "nobody.test:443 is not in the allowed domains");
+  for (const BlockedHost& b : blocked) {
+    EXPECT_EQ(b.protocols, std::vector<std::string>{"socks5"}) << b.host;
+  }
 }
 
 TEST(ProxyServer, Socks5UnsupportedCommandsGetReply7) {
@@ -532,8 +539,8 @@ TEST(ProxyServer, StalledClientDoesNotBlockOthersAndBuffersStayBounded) {
     ASSERT_TRUE(EchoRoundTrip(fd->get(), data) == data);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
-  // The source is stuck after filling the kernel socket buffers and the proxy's 64 KiB; it is
-  // far from the 256 MiB it was asked for.
+  // The source is stuck after filling the kernel socket buffers and the proxy's pipe (at most
+  // splice_size, 256 KiB); it is far from the 256 MiB it was asked for.
   const uint64_t sent = source->bytes_sent();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(source->bytes_sent(), sent) << "the source is still sending";

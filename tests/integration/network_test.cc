@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -336,6 +338,96 @@ TEST_F(NetworkTest, ExplainShowsTheProxyWiring) {
       << e.out;
   EXPECT_NE(e.out.find("set   HTTPS_PROXY=http://127.0.0.1:8118"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("set   ALL_PROXY=socks5h://127.0.0.1:1080"), std::string::npos) << e.out;
+}
+
+// --json-report: after the run, one JSON line in a file of its own. The command's stdout is left
+// exactly as the command wrote it, and the human report stays on stderr.
+TEST_F(NetworkTest, JsonReportListsTheBlockedHostsApartFromTheOutput) {
+  const std::string port = Port(http_);
+  const std::string report = dir_ / "report.json";
+  RunResult r = Cordon({"exec", "--json-report", report, "--config", ProxyConfig(), "-P", "p", "-C",
+                        ws_, "--", "/bin/bash", "-c",
+                        "curl -s -o /dev/null http://denied.test:" + port +
+                            "/; curl -s -o /dev/null -x \"$ALL_PROXY\" http://other.test:" + port +
+                            "/; printf 'out\\000\\377no-newline'; echo to-stderr >&2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("out\0\377no-newline", 15));
+  EXPECT_TRUE(r.err.starts_with("to-stderr\ncordon: blocked by network policy:\n")) << r.err;
+  const std::string text = ReadFile(report);
+  ASSERT_TRUE(text.ends_with("}\n")) << text;
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << text;  // one line
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["cordon_run_report"], 1);
+  EXPECT_EQ(j["outcome"], "exited");
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["exit_status"], 0);
+  EXPECT_EQ(j["profile"], "p");
+  EXPECT_GT(j["duration_ms"].get<double>(), 0);
+  EXPECT_EQ(j["network"]["mode"], "proxy");
+  const auto& blocked = j["network"]["blocked_hosts"];
+  ASSERT_EQ(blocked.size(), 2u) << text;
+  EXPECT_EQ(blocked[0]["host"], "denied.test");
+  EXPECT_EQ(blocked[0]["port"], http_->port());
+  EXPECT_EQ(blocked[0]["protocols"], nlohmann::json::array({"http"}));
+  EXPECT_EQ(blocked[0]["reason"], "denied.test:" + port + " is denied by the rule \"denied.test\"");
+  EXPECT_EQ(blocked[0]["count"], 1);
+  EXPECT_EQ(blocked[1]["host"], "other.test");
+  EXPECT_EQ(blocked[1]["protocols"], nlohmann::json::array({"socks5"}));
+  EXPECT_EQ(blocked[1]["reason"], "other.test:" + port + " is not in the allowed domains");
+  EXPECT_EQ(http_->accepted(), 0);
+}
+
+TEST_F(NetworkTest, JsonReportOfACleanRunHasNoBlockedHosts) {
+  const std::string report = dir_ / "report.json";
+  RunResult r = Cordon({"exec", "--json-report", report, "--config", ProxyConfig(), "-P", "p", "-C",
+                        ws_, "--", "/bin/bash", "-c",
+                        "curl -sS http://allowed.test:" + Port(http_) + "/x; exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_EQ(r.out, "upstream saw: GET /x HTTP/1.1\nbody=");
+  EXPECT_EQ(r.err, "");
+  const auto j = nlohmann::json::parse(ReadFile(report));
+  EXPECT_EQ(j["outcome"], "exited");
+  EXPECT_EQ(j["exit_code"], 7);
+  EXPECT_EQ(j["network"]["mode"], "proxy");
+  EXPECT_EQ(j["network"]["blocked_hosts"], nlohmann::json::array());
+}
+
+// --json-report-fd N: the caller's descriptor, which the sandboxed command cannot write to.
+// A run that fails before the sandbox starts is reported too.
+TEST_F(NetworkTest, JsonReportOnAnInheritedDescriptor) {
+  const std::string report = dir_ / "fd-report.json";
+  RunResult r = cordon::testing::Run(
+      {"/bin/bash", "-c",
+       CordonBinary() + " exec --json-report-fd 3 -C '" + ws_ +
+           "' -- /bin/bash -c 'echo forged >&3 || echo no-fd-3' 3>'" + report + "'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "no-fd-3\n");
+  auto j = nlohmann::json::parse(ReadFile(report));
+  EXPECT_EQ(j["outcome"], "exited");
+  EXPECT_EQ(j["network"]["mode"], "none");
+
+  r = cordon::testing::Run({"/bin/bash", "-c",
+                            CordonBinary() +
+                                " exec --json-report-fd 3 --network proxy --allow-domain '*' -C '" +
+                                ws_ + "' -- true 3>'" + report + "'"});
+  EXPECT_EQ(r.exit_code, 125);
+  j = nlohmann::json::parse(ReadFile(report));
+  EXPECT_EQ(j["outcome"], "setup_failed");
+  EXPECT_EQ(j["exit_status"], 125);
+  EXPECT_NE(j["error"].get<std::string>().find("a wildcard over every host is too broad"),
+            std::string::npos)
+      << j.dump();
+  // A report file the command can reach and replaces is not trusted: cordon fails the run.
+  const std::string in_ws = ws_ + "/report.json";
+  r = Cordon({"exec", "--json-report", in_ws, "-C", ws_, "--", "/bin/sh", "-c",
+              "rm report.json && echo '{\"outcome\":\"forged\"}' > report.json"});
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  EXPECT_NE(r.err.find("the file was removed or replaced during the run"), std::string::npos)
+      << r.err;
+  // Never the command's own channels.
+  r = Cordon({"exec", "--json-report-fd", "1", "-C", ws_, "--", "true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace
