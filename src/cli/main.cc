@@ -13,6 +13,7 @@
 #include "base/sys.h"
 #include "cli/invocation.h"
 #include "cli/run_report.h"
+#include "cli/traced_session.h"
 #include "policy/config_edit.h"
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
@@ -31,12 +32,17 @@ int Fail(const Error& e) {
   return kExitCordonError;
 }
 
-// Connects the runner's phases to the run's trace.
+// Connects the runner's phases to the run's trace. With `start_export` (exec --tty), the
+// exporter thread starts once the runner has been cloned (CommandStarted): the runner allocates,
+// so it must be cloned while cordon is single-threaded (linux/sandbox.h INVARIANT), and nothing
+// is cloned after it.
 class TraceObserver : public RunObserver {
  public:
-  explicit TraceObserver(RunTrace& trace) : trace_(trace) {}
+  explicit TraceObserver(RunTrace& trace, Telemetry* start_export = nullptr)
+      : trace_(trace), start_export_(start_export) {}
   void SandboxSetupStarted() override { trace_.StartPhase(RunPhase::kSandboxSetup); }
   void CommandStarted() override {
+    if (start_export_ != nullptr) start_export_->StartExport();
     trace_.EndPhase(RunPhase::kSandboxSetup);
     trace_.StartPhase(RunPhase::kCommand);
   }
@@ -44,7 +50,27 @@ class TraceObserver : public RunObserver {
 
  private:
   RunTrace& trace_;
+  Telemetry* start_export_;
 };
+
+RunOutcome TracedOutcome(const ExecOutcome& outcome) {
+  RunOutcome traced;
+  switch (outcome.kind) {
+    case ExecOutcome::Kind::kExited: traced.exit_code = outcome.code; break;
+    case ExecOutcome::Kind::kSignaled: traced.signal = outcome.signal; break;
+    case ExecOutcome::Kind::kExecFailed:
+    case ExecOutcome::Kind::kSetupFailed: traced.error = outcome.error.ToString(); break;
+  }
+  return traced;
+}
+
+// The root span's details, and the trace context the command receives (edits plan.env).
+void DescribeRun(RunTrace& trace, Resolved& resolved) {
+  const std::string& argv0 = resolved.plan.argv[0];
+  trace.SetDetails({resolved.policy.profile, NetworkModeName(resolved.policy.network.mode),
+                    resolved.policy.workspace_root, argv0.substr(argv0.rfind('/') + 1)});
+  trace.ApplyChildEnvironment(resolved.plan.env);
+}
 
 // `report`: the --json-report destination (none if not asked for); written once the run ends.
 int RunExec(const Invocation& inv, RunReporter& report) {
@@ -71,22 +97,12 @@ int RunExec(const Invocation& inv, RunReporter& report) {
   }
   trace.EndPhase(RunPhase::kResolvePolicy);
   const Plan& plan = resolved->plan;
-  const std::string argv0 = plan.argv[0];
-  trace.SetDetails({resolved->policy.profile, NetworkModeName(resolved->policy.network.mode),
-                    resolved->policy.workspace_root, argv0.substr(argv0.rfind('/') + 1)});
-  trace.ApplyChildEnvironment(resolved->plan.env);
+  DescribeRun(trace, *resolved);
   report.SetPolicy(resolved->policy.profile, NetworkModeName(resolved->policy.network.mode));
 
   TraceObserver observer(trace);
   ExecOutcome outcome = RunOneShot(plan, &observer);
-  RunOutcome traced;
-  switch (outcome.kind) {
-    case ExecOutcome::Kind::kExited: traced.exit_code = outcome.code; break;
-    case ExecOutcome::Kind::kSignaled: traced.signal = outcome.signal; break;
-    case ExecOutcome::Kind::kExecFailed:
-    case ExecOutcome::Kind::kSetupFailed: traced.error = outcome.error.ToString(); break;
-  }
-  trace.Finish(traced);
+  trace.Finish(TracedOutcome(outcome));
   // What the network proxy refused, so the agent learns which hosts to ask for.
   const std::string blocked = FormatBlockedHosts(outcome.blocked_hosts);
   if (!blocked.empty()) std::fputs(blocked.c_str(), stderr);
@@ -99,18 +115,52 @@ int RunExec(const Invocation& inv, RunReporter& report) {
   return report.Finish(outcome);
 }
 
-// `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal.
+// Warnings while the terminal may be in raw mode (no output processing): "\r\n" line ends.
+void ReportToRawTerminal(const std::string& message) {
+  std::fprintf(stderr, "cordon: warning: %s\r\n", message.c_str());
+}
+
+// `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal. Traced
+// as `cordon exec` is; the exporter thread starts only after the runner's clone (TraceObserver).
 int RunExecTty(const Invocation& inv) {
   if (inv.command.empty()) {
     return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
   }
-  auto resolved = Resolve(inv, /*need_command=*/true);
-  if (!resolved) return Fail(resolved.error());
-  return RunInteractive(resolved->plan);
+  auto config = LoadInvocationConfig(inv);
+  if (!config) return Fail(config.error());
+  auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
+  if (!otel) return Fail(otel.error());
+  Telemetry telemetry(std::move(*otel), ReportToRawTerminal, ExportIn::kThreadLater);
+  RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
+  trace.SetRootAttribute("cordon.tty", true);
+
+  trace.StartPhase(RunPhase::kResolvePolicy);
+  auto resolved = ResolveWith(std::move(*config), inv, /*need_command=*/true);
+  if (!resolved) {
+    trace.EndPhase(RunPhase::kResolvePolicy, resolved.error().ToString());
+    RunOutcome failed;
+    failed.error = resolved.error().ToString();
+    trace.Finish(failed);
+    telemetry.StartExport();  // no runner was cloned
+    telemetry.Shutdown();
+    return Fail(resolved.error());
+  }
+  trace.EndPhase(RunPhase::kResolvePolicy);
+  DescribeRun(trace, *resolved);
+
+  TraceObserver observer(trace, &telemetry);
+  const ExecOutcome outcome = RunInteractive(resolved->plan, &observer);
+  // The terminal is restored by now; the runner is gone, so a thread is safe even if the
+  // runner never started.
+  trace.Finish(TracedOutcome(outcome));
+  telemetry.StartExport();
+  telemetry.Shutdown();  // at most the configured flush timeout
+  return outcome.ExitStatus();
 }
 
 // `cordon serve --stdio`: the session manager over JSON-RPC (docs/serve.md). Single-threaded:
-// sandboxes are cloned from this thread (linux/sandbox.h INVARIANT).
+// sandboxes are cloned from this thread (linux/sandbox.h INVARIANT), so spans are exported by a
+// child process forked here before anything else (ExportIn::kProcess).
 int RunServe(const Invocation& base) {
   sigset_t mask;  // read by ServeJsonRpc from a signalfd; SIGPIPE: a vanished client is EPIPE
   sigemptyset(&mask);
@@ -119,6 +169,16 @@ int RunServe(const Invocation& base) {
   char cwd[4096];
   const std::string workspace =
       !base.workspace.empty() ? base.workspace : (::getcwd(cwd, sizeof cwd) ? cwd : "/");
+  // [otel] is read once, here: an invalid one ends serve before it serves anything.
+  Invocation at_start = base;
+  at_start.workspace = workspace;
+  auto config = LoadInvocationConfig(at_start);
+  if (!config) return Fail(config.error());
+  auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
+  if (!otel) return Fail(otel.error());
+  // Declared before the manager: sessions still running at the end finish their spans into it.
+  Telemetry telemetry(std::move(*otel), ReportToStderr, ExportIn::kProcess);
+  const IncomingTraceContext server_context = IncomingTraceContext::FromEnvironment();
   // $CORDON_HOME exists before the first plan: the first sandbox would create it for its
   // placeholder records, which changes every later plan (a credential default instead of a mask)
   // and so the session key: the second command would get a second sandbox.
@@ -130,7 +190,10 @@ int RunServe(const Invocation& base) {
       (void)MakeDirs(resolved->policy.cordon_home, 0700);  // if it can't be made, plans say so
     }
   }
-  PlanResolver resolver = [base, workspace](const ExecRequest& req) -> Result<ResolvedCommand> {
+  PlanResolver resolver = [base, workspace, &telemetry,
+                           server_context](const ExecRequest& req) -> Result<ResolvedCommand> {
+    auto session = std::make_unique<TracedSession>(
+        telemetry, SessionTraceContext(req.traceparent, req.tracestate, server_context), req.tty);
     Invocation inv = base;
     inv.workspace = workspace;
     inv.command = req.cmd;
@@ -144,12 +207,19 @@ int RunServe(const Invocation& base) {
       }
     }
     auto resolved = Resolve(inv, /*need_command=*/true);
-    if (!resolved) return resolved.error();
+    if (!resolved) {
+      session->ResolveFailed(resolved.error().ToString());
+      return resolved.error();
+    }
+    session->trace().EndPhase(RunPhase::kResolvePolicy);
     // Requests that differ only in the command and its cwd share a sandbox.
     Plan keyed = resolved->plan;
     keyed.argv.clear();
     keyed.cwd.clear();
     keyed.placeholders.clear();  // made on the host by the first sandbox, then found existing
+    std::erase_if(keyed.env, [](const std::string& e) {  // a per-command value
+      return e.rfind("TRACEPARENT=", 0) == 0 || e.rfind("TRACESTATE=", 0) == 0;
+    });
     // The key is the plan as data, minus explanations ("why": a placeholder made by the first
     // sandbox reads "did not exist" only in that sandbox's plan).
     nlohmann::json key = PlanToJson(keyed, resolved->policy);
@@ -160,12 +230,18 @@ int RunServe(const Invocation& base) {
       }
     };
     strip(key);
-    ResolvedCommand out{std::move(resolved->plan), key.dump()};
+    DescribeRun(session->trace(), *resolved);
+    ResolvedCommand out{std::move(resolved->plan), key.dump(), std::move(session)};
     return out;
   };
   SessionLimits limits;
-  SessionManager manager(limits, std::move(resolver));
-  return ServeJsonRpc(manager, 0, 1);
+  int status = 0;
+  {
+    SessionManager manager(limits, std::move(resolver));
+    status = ServeJsonRpc(manager, 0, 1);
+  }
+  telemetry.Shutdown();  // at most the configured flush timeout, then the exporter is killed
+  return status;
 }
 
 int RunExplain(const Invocation& inv, bool json, const std::string& path) {

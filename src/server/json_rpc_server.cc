@@ -86,6 +86,10 @@ json Dispatch(SessionManager& m, const std::string& method, const json& params, 
     req.profile = Optional<std::string>(params, "profile").value_or("");
     req.rows = Optional<uint16_t>(params, "rows").value_or(0);
     req.cols = Optional<uint16_t>(params, "cols").value_or(0);
+    // W3C trace context of the caller's step; validated (and an invalid one dropped with a
+    // warning) by the session's tracing, as TRACEPARENT/TRACESTATE are for `cordon exec`.
+    req.traceparent = Optional<std::string>(params, "traceparent");
+    req.tracestate = Optional<std::string>(params, "tracestate");
     const bool stream = Optional<bool>(params, "stream_output").value_or(false);
     if (stream && notify_fd >= 0) {
       m.SetOutputListener([notify_fd](uint64_t id, ipc::Stream s, std::string_view bytes) {

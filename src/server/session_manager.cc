@@ -19,6 +19,7 @@ SessionManager::SessionManager(SessionLimits limits, PlanResolver resolver)
 SessionManager::~SessionManager() { Shutdown(); }
 
 void SessionManager::Shutdown() {
+  for (auto& [id, s] : sessions_) EndSession(s, {SessionEnd::How::kServerShutdown, {}, {}, {}});
   for (auto& r : runners_) r->conn->Kill();
   runners_.clear();
   sessions_.clear();
@@ -34,7 +35,14 @@ uint32_t SessionManager::ClampYield(std::optional<uint32_t> ms, uint32_t fallbac
   return std::clamp(ms.value_or(fallback), limits_.min_yield_ms, limits_.max_yield_ms);
 }
 
-Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand& resolved) {
+void SessionManager::EndSession(Session& s, SessionEnd end) {
+  if (s.observer == nullptr) return;
+  s.observer->Ended(end);
+  s.observer.reset();
+}
+
+Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand& resolved,
+                                                          SessionObserver& observer) {
   for (auto& r : runners_) {
     if (r->key == resolved.sandbox_key) return r.get();
   }
@@ -45,7 +53,9 @@ Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand&
                       "network mode \"proxy\" and host ports are not supported by cordon serve "
                       "yet; use network \"none\" or \"full\"");
   }
+  observer.SandboxStarting();
   auto conn = RunnerConnection::Start(resolved.plan, limits_.handshake_timeout_ms);
+  observer.SandboxStarted(conn ? std::string() : conn.error().ToString());
   if (!conn) return conn.error();
   auto runner = std::make_unique<Runner>();
   runner->conn = std::move(*conn);
@@ -69,7 +79,7 @@ void SessionManager::MakeRoom() {
           sessions_.begin(), sessions_.end(),
           [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
     }
-    (void)Terminate(victim->first);
+    (void)Terminate(victim->first, SessionEnd::How::kEvicted);
   }
 }
 
@@ -78,8 +88,13 @@ Result<CallResult> SessionManager::ExecCommand(const ExecRequest& request) {
   if (request.cmd.empty()) return PlainError("exec_command", "cmd is empty");
   auto resolved = resolver_(request);
   if (!resolved) return resolved.error();
-  auto runner = RunnerFor(*resolved);
-  if (!runner) return runner.error();
+  std::unique_ptr<SessionObserver> observer = std::move(resolved->observer);
+  if (observer == nullptr) observer = std::make_unique<SessionObserver>();
+  auto runner = RunnerFor(*resolved, *observer);
+  if (!runner) {
+    observer->Ended({SessionEnd::How::kSetupFailed, {}, {}, runner.error().ToString()});
+    return runner.error();
+  }
   MakeRoom();
   const uint64_t id = next_id_++;
   Session& s = sessions_[id];
@@ -90,6 +105,7 @@ Result<CallResult> SessionManager::ExecCommand(const ExecRequest& request) {
   s.tty = request.tty;
   s.output = std::make_unique<OutputBuffer>(limits_.max_output_bytes);
   s.last_used = start;
+  s.observer = std::move(observer);
   ipc::Spawn spawn;
   spawn.id = id;
   spawn.argv = resolved->plan.argv;
@@ -100,7 +116,9 @@ Result<CallResult> SessionManager::ExecCommand(const ExecRequest& request) {
   spawn.cols = request.cols != 0 ? request.cols : limits_.default_cols;
   spawn.stdin_open = true;
   RunnerConnection& conn = *s.runner->conn;
+  s.observer->CommandStarting(id);
   if (auto st = conn.writer().Enqueue(spawn); !st) {
+    EndSession(s, {SessionEnd::How::kSetupFailed, {}, {}, st.error().ToString()});
     sessions_.erase(id);
     return st.error();
   }
@@ -170,7 +188,7 @@ CallResult SessionManager::Collect(Session& s, size_t max_output_bytes, double w
   return r;
 }
 
-Status SessionManager::Terminate(uint64_t session_id) {
+Status SessionManager::Terminate(uint64_t session_id, SessionEnd::How how) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
     return ErrnoError(ENOENT, "terminate", "session " + std::to_string(session_id));
@@ -179,6 +197,7 @@ Status SessionManager::Terminate(uint64_t session_id) {
     RunnerConnection& conn = *it->second.runner->conn;
     (void)conn.writer().Enqueue(ipc::Signal{session_id, SIGKILL});
     (void)conn.writer().Flush(conn.fd());
+    EndSession(it->second, {how, {}, {}, {}});
   }
   sessions_.erase(it);  // a later Exit for this id is ignored
   return OkStatus();
@@ -276,17 +295,22 @@ void SessionManager::HandleRunnerInput(Runner* runner) {
         s.exit_code = err->stage == ipc::SpawnStage::kExec && err->err == ENOENT ? 127 : 126;
         s.error = err->message;
         s.output->Close();
+        EndSession(s, {SessionEnd::How::kSpawnFailed, s.exit_code, {}, s.error});
       }
     } else if (auto* exit = std::get_if<ipc::Exit>(&m)) {
       if (auto it = sessions_.find(exit->id); it != sessions_.end()) {
         Session& s = it->second;
         s.exited = true;
+        SessionEnd end;
         if (exit->signaled) {
           s.signal = exit->code;
+          end.signal = exit->code;
         } else {
           s.exit_code = exit->code;
+          end.exit_code = exit->code;
         }
         s.output->Close();
+        EndSession(s, end);
       }
     } else {
       DropRunner(runner, std::string("unexpected ") + ipc::MessageTypeName(ipc::TypeOf(m)) +
@@ -304,6 +328,7 @@ void SessionManager::DropRunner(Runner* runner, const std::string& why) {
     s.exit_code = 125;
     s.error = "the sandbox ended: " + why;
     s.output->Close();
+    EndSession(s, {SessionEnd::How::kSandboxLost, s.exit_code, {}, s.error});
   }
   runner->conn->Kill();
   for (auto& [id, s] : sessions_) {

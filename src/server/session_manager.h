@@ -23,6 +23,7 @@
 #include "ipc/protocol.h"
 #include "plan/plan.h"
 #include "runner/runner_host.h"
+#include "server/session_observer.h"
 #include "session/output_buffer.h"
 #include "session/session_limits.h"
 
@@ -36,13 +37,19 @@ struct ExecRequest {
   std::optional<size_t> max_output_bytes;
   std::string profile;          // empty: the config's default
   uint16_t rows = 0, cols = 0;  // PTY size; 0: SessionLimits defaults
+  // W3C trace context of the caller's step, as given (validated by whoever traces the session).
+  std::optional<std::string> traceparent;
+  std::optional<std::string> tracestate;
 };
 
 // What the resolver gives for a request: the plan, and the key of the sandbox it needs
 // (requests with equal keys share a runner). A Plan with network listeners is refused.
+// `observer` (optional) is told how the session goes; the manager owns it until it has Ended.
+// A resolver that fails has no session: it ends its own observer.
 struct ResolvedCommand {
   Plan plan;
   std::string sandbox_key;
+  std::unique_ptr<SessionObserver> observer;
 };
 using PlanResolver = std::function<Result<ResolvedCommand>(const ExecRequest&)>;
 
@@ -78,7 +85,9 @@ class SessionManager {
                                 std::optional<uint32_t> yield_time_ms,
                                 std::optional<size_t> max_output_bytes = std::nullopt);
   // Kills the session's processes (its process group and session) and forgets it.
-  Status Terminate(uint64_t session_id);
+  Status Terminate(uint64_t session_id) {
+    return Terminate(session_id, SessionEnd::How::kTerminated);
+  }
   Status Resize(uint64_t session_id, uint16_t rows, uint16_t cols);
   std::vector<SessionInfo> List() const;
 
@@ -89,7 +98,8 @@ class SessionManager {
   // One round of I/O: waits up to `timeout_ms` (-1: forever) for the runners or for one of
   // `wake_fds`; returns true if a wake fd is readable.
   bool PumpOnce(int timeout_ms, const std::vector<int>& wake_fds = {});
-  // Kills every sandbox (SIGKILL to each runner: its PID namespace goes with it).
+  // Kills every sandbox (SIGKILL to each runner: its PID namespace goes with it); sessions still
+  // running end as kServerShutdown.
   void Shutdown();
 
   size_t runner_count() const { return runners_.size(); }
@@ -115,9 +125,13 @@ class SessionManager {
     std::unique_ptr<OutputBuffer> output;
     uint64_t cursor = 0;
     std::chrono::steady_clock::time_point last_used;
+    std::unique_ptr<SessionObserver> observer;  // until Ended
   };
 
-  Result<Runner*> RunnerFor(const ResolvedCommand& resolved);
+  Result<Runner*> RunnerFor(const ResolvedCommand& resolved, SessionObserver& observer);
+  Status Terminate(uint64_t session_id, SessionEnd::How how);
+  // Marks `s` exited (when it ran) and tells its observer, once.
+  static void EndSession(Session& s, SessionEnd end);
   void MakeRoom();
   void HandleRunnerInput(Runner* runner);
   void DropRunner(Runner* runner, const std::string& why);

@@ -29,7 +29,11 @@ void RestoreAndReraise(int sig) {
 
 }  // namespace
 
-int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_timeout_ms) {
+ExecOutcome RunInteractive(const Plan& plan, RunObserver* observer, int in_fd, int out_fd,
+                           uint32_t handshake_timeout_ms) {
+  RunObserver no_observer;
+  if (observer == nullptr) observer = &no_observer;
+  ExecOutcome outcome;
   // Blocked before the runner exists, so none is lost; read from a signalfd below.
   sigset_t mask, old_mask;
   sigemptyset(&mask);
@@ -40,12 +44,16 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
     ~RestoreMask() { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
   } restore_mask{old_mask};
 
+  observer->SandboxSetupStarted();
   auto conn = RunnerConnection::Start(plan, handshake_timeout_ms);
   if (!conn) {
     std::fprintf(stderr, "cordon: %s\n", conn.error().ToString().c_str());
-    return 125;
+    outcome.kind = ExecOutcome::Kind::kSetupFailed;
+    outcome.error = conn.error();
+    return outcome;
   }
   RunnerConnection& runner = **conn;
+  observer->CommandStarted();
   WindowSize size{24, 80};
   if (auto ws = GetWindowSize(in_fd); ws && ws->rows != 0 && ws->cols != 0) size = *ws;
   ipc::Spawn spawn;
@@ -92,6 +100,8 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
         } else {
           // SIGTERM, SIGHUP, SIGQUIT: cordon is asked to end; the sandbox goes with it.
           status = 128 + sig;
+          outcome.kind = ExecOutcome::Kind::kSignaled;
+          outcome.signal = sig;
         }
       }
     }
@@ -108,12 +118,14 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
     if (!runner.writer().empty() && !runner.writer().Flush(runner.fd())) {
       std::fprintf(stderr, "\r\ncordon: the sandbox's runner went away\r\n");
       status = 125;
+      outcome.error = PlainError("run the command", "the sandbox's runner went away");
       break;
     }
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     auto state = runner.reader().ReadFrom(runner.fd());
     if (!state) {
       status = 125;
+      outcome.error = state.error();
       break;
     }
     for (;;) {
@@ -123,6 +135,7 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
         if (raw) (void)raw->Restore();
         std::fprintf(stderr, "cordon: %s\n", next.error().ToString().c_str());
         status = 125;
+        outcome.error = next.error();
         break;
       }
       if (!next->has_value()) break;
@@ -133,19 +146,28 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
         if (raw) (void)raw->Restore();
         std::fprintf(stderr, "cordon: %s\n", e->message.c_str());
         status = e->stage == ipc::SpawnStage::kExec && e->err == ENOENT ? 127 : 126;
+        // ExitStatus() gives 127 only for ENOENT, and only exec's ENOENT means "not found".
+        outcome.kind = ExecOutcome::Kind::kExecFailed;
+        outcome.error = PlainError("start the command", e->message);
+        outcome.error.err = status == 127 ? ENOENT : EACCES;
         break;
       } else if (auto* x = std::get_if<ipc::Exit>(&m)) {
         status = x->signaled ? 128 + x->code : x->code;
+        outcome.kind = x->signaled ? ExecOutcome::Kind::kSignaled : ExecOutcome::Kind::kExited;
+        (x->signaled ? outcome.signal : outcome.code) = x->code;
         break;
       }
     }
     if (status < 0 && *state == ipc::FrameReader::ReadState::kEof) {
       status = 125;
+      outcome.error = PlainError("run the command", "the sandbox's runner exited");
     }
   }
+  if (status < 0) outcome.error = ErrnoError("poll the terminal and the runner");
   if (raw) (void)raw->Restore();
   runner.Kill();
-  return status;
+  observer->CommandEnded();
+  return outcome;
 }
 
 }  // namespace cordon

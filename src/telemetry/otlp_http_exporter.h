@@ -23,12 +23,11 @@
 
 #include "telemetry/otlp_json.h"
 #include "telemetry/span.h"
+#include "telemetry/span_sink.h"
 
 namespace cordon {
 
 struct CurlLibrary;
-
-using TelemetryReporter = std::function<void(const std::string& message)>;
 
 struct OtlpHttpExporterOptions {
   std::string endpoint;  // full URL, used as is
@@ -41,18 +40,18 @@ struct OtlpHttpExporterOptions {
   TelemetryReporter report;  // the once-only failure report; must be thread-safe
 };
 
-class OtlpHttpExporter {
+class OtlpHttpExporter : public SpanSink {
  public:
   explicit OtlpHttpExporter(OtlpHttpExporterOptions options);
-  ~OtlpHttpExporter();  // Shutdown(0) if not done
+  ~OtlpHttpExporter() override;  // Shutdown(0) if not done
   OtlpHttpExporter(const OtlpHttpExporter&) = delete;
   OtlpHttpExporter& operator=(const OtlpHttpExporter&) = delete;
 
   // Queues a finished span; false (and the span dropped) when the queue is full or shut down.
-  bool Enqueue(SpanRecord span);
+  bool Enqueue(SpanRecord span) override;
 
   // Exports what is queued, then stops the thread; returns within `flush_timeout`.
-  void Shutdown(std::chrono::milliseconds flush_timeout);
+  void Shutdown(std::chrono::milliseconds flush_timeout) override;
 
   uint64_t exported_spans() const { return exported_.load(); }
   uint64_t dropped_spans() const { return dropped_.load(); }

@@ -1,7 +1,16 @@
 // The exporter against real loopback sockets: a collector that answers, one that refuses the
 // connection (a closed port), one that accepts and never answers, and one that answers 500.
 // Shutdown must return within the flush timeout in every case and report a failure once.
+// Then the same exporter in a child process (ExporterProcess, as `cordon serve` runs it): spans
+// reach the collector through it, it keeps none of the parent's descriptors, dies with its parent,
+// never blocks the parent, and is SIGKILLed at the flush timeout.
 #include "telemetry/otlp_http_exporter.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,14 +19,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "base/sys.h"
 #include "base/unique_fd.h"
+#include "telemetry/exporter_process.h"
 #include "telemetry/telemetry.h"
 
 namespace cordon {
@@ -239,6 +252,203 @@ TEST(Telemetry, UnreachableCollectorNeverDelaysExitBeyondTheConfiguredTimeout) {
   telemetry.Shutdown();
   EXPECT_LE(Clock::now() - t0, milliseconds(300) + milliseconds(150));
   EXPECT_EQ(reports.messages.size(), 1u);
+}
+
+// ---- ExporterProcess ---------------------------------------------------------------------
+
+// The targets of a process's descriptors ("/dev/null", "socket:[123]", ...), by number.
+std::map<int, std::string> DescriptorsOf(pid_t pid) {
+  std::map<int, std::string> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char target[256];
+    const ssize_t n = readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    if (n > 0) out[std::atoi(e->d_name)] = std::string(target, static_cast<size_t>(n));
+  }
+  closedir(d);
+  return out;
+}
+
+bool Alive(pid_t pid) {
+  // A zombie (exited, not yet reaped by its new parent) counts as gone.
+  std::string stat;
+  if (auto s = ReadFileToString("/proc/" + std::to_string(pid) + "/stat"); s) stat = *s;
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+TEST(ExporterProcess, SpansReachTheCollectorThroughTheChild) {
+  TinyCollector collector(200);
+  Reports reports;
+  auto p = ExporterProcess::Start(Options(collector.port(), reports));
+  ASSERT_TRUE(p) << p.error().ToString();
+  SpanRecord a = MakeSpan("cordon.session");
+  SetAttribute(a.attributes, "cordon.session.id", int64_t{7});
+  ASSERT_TRUE((*p)->Enqueue(a));
+  ASSERT_TRUE((*p)->Enqueue(MakeSpan("cordon.command")));
+  const pid_t pid = (*p)->pid();
+  EXPECT_TRUE(Alive(pid));
+  (*p)->Shutdown(milliseconds(5000));
+  EXPECT_FALSE(Alive(pid));
+  const auto requests = collector.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_NE(requests[0].find("\"name\":\"cordon.session\""), std::string::npos);
+  EXPECT_NE(requests[0].find("\"name\":\"cordon.command\""), std::string::npos);
+  EXPECT_NE(requests[0].find("\"intValue\":\"7\""), std::string::npos);
+  EXPECT_NE(requests[0].find("x-api-key: secret"), std::string::npos);
+  EXPECT_TRUE(reports.messages.empty());
+}
+
+TEST(ExporterProcess, ChildKeepsNoneOfTheParentsDescriptors) {
+  TinyCollector collector(200);
+  Reports reports;
+  auto marker = SysPipe(0);  // not close-on-exec: a plain fork would keep it
+  ASSERT_TRUE(marker);
+  auto p = ExporterProcess::Start(Options(collector.port(), reports));
+  ASSERT_TRUE(p);
+  const auto mine = DescriptorsOf(getpid());
+  const std::string marker_target = mine.at(marker->read.get());
+  // The exporter thread may have a descriptor or two of its own by now (curl's wakeup pair).
+  const auto theirs = DescriptorsOf((*p)->pid());
+  EXPECT_EQ(theirs.at(0), "/dev/null");
+  EXPECT_EQ(theirs.at(1), "/dev/null");
+  for (const auto& [fd, target] : theirs) {
+    EXPECT_NE(target, marker_target) << "descriptor " << fd;
+    if (fd > 2 && target.rfind("socket:", 0) != 0 && target.rfind("pipe:", 0) != 0 &&
+        target.rfind("anon_inode:", 0) != 0) {
+      ADD_FAILURE() << "unexpected descriptor " << fd << " -> " << target;
+    }
+  }
+  // Each socket end has its own inode, so a socket both list is one descriptor the child kept
+  // (e.g. the collector's listening socket). Pipes are checked with the marker above: the two
+  // ends of the exit pipe rightly show the same inode.
+  std::set<std::string> child_targets;
+  for (const auto& [fd, target] : theirs) child_targets.insert(target);
+  for (const auto& [fd, target] : mine) {
+    if (fd > 2 && target.rfind("socket:", 0) == 0) {
+      EXPECT_EQ(child_targets.count(target), 0u) << "the child kept the parent's " << target;
+    }
+  }
+  (*p)->Shutdown(milliseconds(2000));
+}
+
+TEST(ExporterProcess, DiesWithItsParent) {
+  int pids[2];
+  ASSERT_EQ(pipe2(pids, O_CLOEXEC), 0);
+  const pid_t parent = fork();
+  if (parent == 0) {
+    OtlpHttpExporterOptions o;
+    o.endpoint = "http://127.0.0.1:9/v1/traces";
+    auto p = ExporterProcess::Start(o);
+    if (!p) _exit(1);
+    const pid_t child = (*p)->pid();
+    if (write(pids[1], &child, sizeof child) != sizeof child) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(pids[1]);
+  pid_t child = 0;
+  ASSERT_EQ(read(pids[0], &child, sizeof child), static_cast<ssize_t>(sizeof child));
+  close(pids[0]);
+  EXPECT_TRUE(Alive(child));
+  kill(parent, SIGKILL);
+  waitpid(parent, nullptr, 0);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = !Alive(child);
+    if (!gone) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the exporter outlived its parent";
+}
+
+TEST(ExporterProcess, NeverBlocksTheParentAndDropsWhenTheChildStalls) {
+  TinyCollector collector(200);
+  Reports reports;
+  auto p = ExporterProcess::Start(Options(collector.port(), reports), /*max_pending_bytes=*/4096);
+  ASSERT_TRUE(p);
+  kill((*p)->pid(), SIGSTOP);  // it reads nothing more
+  SpanRecord big = MakeSpan("s");
+  SetAttribute(big.attributes, "pad", std::string(2000, 'x'));
+  const auto t0 = Clock::now();
+  size_t accepted = 0;
+  for (int i = 0; i < 2000; ++i) accepted += (*p)->Enqueue(big);
+  EXPECT_LE(Clock::now() - t0, milliseconds(2000)) << "Enqueue waited for the child";
+  EXPECT_LT(accepted, 2000u);
+  EXPECT_EQ((*p)->dropped_spans(), 2000u - accepted);
+  ASSERT_EQ(reports.messages.size(), 1u) << "reported once";
+  EXPECT_NE(reports.messages[0].find("not keeping up"), std::string::npos) << reports.messages[0];
+  // Still stopped: Shutdown must end it at the flush timeout.
+  const auto t1 = Clock::now();
+  (*p)->Shutdown(milliseconds(300));
+  const auto took = Clock::now() - t1;
+  EXPECT_LE(took, milliseconds(300) + milliseconds(100));
+  EXPECT_GE(took, milliseconds(250));
+}
+
+TEST(ExporterProcess, StalledCollectorCostsAtMostTheFlushTimeout) {
+  LoopbackSocket blackhole = Bind(true);
+  Reports reports;
+  auto options = Options(blackhole.port, reports);
+  options.timeout = milliseconds(400);
+  auto p = ExporterProcess::Start(options);
+  ASSERT_TRUE(p);
+  (*p)->Enqueue(MakeSpan("s"));
+  const auto t0 = Clock::now();
+  (*p)->Shutdown(milliseconds(400));
+  EXPECT_LE(Clock::now() - t0, milliseconds(400) + milliseconds(100));
+}
+
+TEST(ExporterProcess, ChildFlushBudgetEndsBeforeTheParentsDeadline) {
+  EXPECT_EQ(ExporterProcess::ChildFlushBudget(milliseconds(10000)), milliseconds(9950));
+  EXPECT_EQ(ExporterProcess::ChildFlushBudget(milliseconds(100)), milliseconds(80));
+  EXPECT_EQ(ExporterProcess::ChildFlushBudget(milliseconds(1)), milliseconds(1));
+}
+
+TEST(Telemetry, ExportInProcessHasNoThreadInTheCaller) {
+  TinyCollector collector(200);
+  OtelSettings settings;
+  settings.otlp_http =
+      OtlpHttpSettings{"http://127.0.0.1:" + std::to_string(collector.port()) + "/v1/traces",
+                       {},
+                       milliseconds(2000)};
+  auto count_tasks = [] {
+    size_t n = 0;
+    DIR* d = opendir("/proc/self/task");
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+  };
+  const size_t before = count_tasks();
+  Reports reports;
+  Telemetry telemetry(settings, reports.Reporter(), ExportIn::kProcess);
+  telemetry.OnEnd(MakeSpan("x"));
+  EXPECT_EQ(count_tasks(), before) << "ExportIn::kProcess started a thread in this process";
+  telemetry.Shutdown();
+  EXPECT_EQ(collector.requests().size(), 1u);
+}
+
+TEST(Telemetry, ExportLaterHoldsSpansUntilStartExport) {
+  TinyCollector collector(200);
+  OtelSettings settings;
+  settings.otlp_http =
+      OtlpHttpSettings{"http://127.0.0.1:" + std::to_string(collector.port()) + "/v1/traces",
+                       {},
+                       milliseconds(2000)};
+  Reports reports;
+  Telemetry telemetry(settings, reports.Reporter(), ExportIn::kThreadLater);
+  EXPECT_TRUE(telemetry.exporting());
+  telemetry.OnEnd(MakeSpan("before"));
+  telemetry.StartExport();
+  telemetry.StartExport();  // idempotent
+  telemetry.OnEnd(MakeSpan("after"));
+  telemetry.Shutdown();
+  const auto requests = collector.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_NE(requests[0].find("\"name\":\"before\""), std::string::npos);
+  EXPECT_NE(requests[0].find("\"name\":\"after\""), std::string::npos);
 }
 
 }  // namespace

@@ -22,7 +22,14 @@ IncomingTraceContext IncomingTraceContext::FromEnvironment() {
   return {Getenv("TRACEPARENT"), Getenv("TRACESTATE")};
 }
 
-RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming)
+IncomingTraceContext IncomingTraceContext::FromRequest(std::optional<std::string> traceparent,
+                                                       std::optional<std::string> tracestate) {
+  return {std::move(traceparent), std::move(tracestate), "the request's traceparent",
+          "the request's tracestate"};
+}
+
+RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming,
+                   std::string root_name)
     : telemetry_(telemetry) {
   // The cheap path first: no exporter and nothing to continue means no ids at all.
   const bool has_parent = incoming.traceparent.has_value() && !incoming.traceparent->empty();
@@ -34,7 +41,8 @@ RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming)
     if (parsed) {
       parent = *parsed;
     } else {
-      telemetry_.Warn("ignoring TRACEPARENT (" + parsed.error().detail + "); starting a new trace");
+      telemetry_.Warn("ignoring " + incoming.traceparent_name + " (" + parsed.error().detail +
+                      "); starting a new trace");
     }
   }
   if (!parent && !telemetry_.exporting()) return;
@@ -47,7 +55,8 @@ RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming)
     if (parsed) {
       state = std::move(*parsed);
     } else {
-      telemetry_.Warn("dropping invalid TRACESTATE (" + parsed.error().detail + ")");
+      telemetry_.Warn("dropping invalid " + incoming.tracestate_name + " (" +
+                      parsed.error().detail + ")");
     }
   }
   ApplyTraceStateConfig(telemetry_.settings().tracestate, state);
@@ -58,7 +67,7 @@ RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming)
   root_.flags = parent ? parent->flags : kTraceFlagSampled;
   root_.span_id = telemetry_.NewSpanId();
   root_.trace_state = child_tracestate_;
-  root_.name = "cordon.exec";
+  root_.name = std::move(root_name);
   // Spans that nobody will receive (nothing exported, or the caller's trace is not sampled) are
   // not built: only the ids that the command's TRACEPARENT needs.
   recording_ = telemetry_.exporting() && (root_.flags & kTraceFlagSampled) != 0;
@@ -121,6 +130,11 @@ void RunTrace::SetDetails(const RunDetails& d) {
   }
 }
 
+void RunTrace::SetRootAttribute(std::string_view key, AttributeValue value) {
+  if (!recording_ || finished_) return;
+  SetAttribute(root_.attributes, key, std::move(value));
+}
+
 std::vector<std::pair<std::string, std::string>> RunTrace::ChildEnvironment() const {
   std::vector<std::pair<std::string, std::string>> env;
   if (!active_) return env;
@@ -156,6 +170,7 @@ void RunTrace::Finish(const RunOutcome& outcome) {
   if (outcome.exit_code) SetAttribute(result, "process.exit.code", int64_t{*outcome.exit_code});
   if (outcome.signal) SetAttribute(result, "cordon.signal", int64_t{*outcome.signal});
   SetAttribute(result, "cordon.denials", outcome.denials);
+  if (!outcome.ended_by.empty()) SetAttribute(result, "cordon.ended_by", outcome.ended_by);
   for (size_t i = 0; i < phases_.size(); ++i) {
     Phase& p = phases_[i];
     if (!p.started || p.ended) continue;

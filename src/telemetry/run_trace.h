@@ -1,6 +1,6 @@
-// RunTrace: the tracing of one sandboxed run, as `cordon exec` (and each `serve` run) uses it.
+// RunTrace: the tracing of one sandboxed run, as `cordon exec` (and each `serve` session) uses it.
 //
-//   cordon.exec                 root span, from construction to Finish
+//   cordon.exec                 root span, from construction to Finish (serve: cordon.session)
 //   ├─ cordon.resolve_policy    config and policy resolution
 //   ├─ cordon.sandbox_setup     namespaces, mounts, Landlock, seccomp, network
 //   └─ cordon.command           the command's lifetime; the command's TRACEPARENT points here
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,8 +29,14 @@ namespace cordon {
 struct IncomingTraceContext {
   std::optional<std::string> traceparent;
   std::optional<std::string> tracestate;
+  // How warnings name the two (the environment's variables, or a request's parameters).
+  std::string traceparent_name = "TRACEPARENT";
+  std::string tracestate_name = "TRACESTATE";
   // TRACEPARENT and TRACESTATE from the process environment.
   static IncomingTraceContext FromEnvironment();
+  // The `traceparent` and `tracestate` parameters of a serve request.
+  static IncomingTraceContext FromRequest(std::optional<std::string> traceparent,
+                                          std::optional<std::string> tracestate);
 };
 
 enum class RunPhase { kResolvePolicy = 0, kSandboxSetup = 1, kCommand = 2 };
@@ -48,11 +55,16 @@ struct RunOutcome {
   std::optional<int> signal;     // cordon.signal (the command was killed by it)
   int64_t denials = 0;           // cordon.denials (accesses the sandbox refused, when known)
   std::string error;             // a set-up failure; marks the span as an error
+  // cordon.ended_by, when the run did not end by itself: "terminated" (a client asked),
+  // "evicted" (the session limit), "server_shutdown". Not an error.
+  std::string ended_by;
 };
 
 class RunTrace {
  public:
-  RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming);
+  // `root_name`: the root span's name ("cordon.exec"; serve: "cordon.session").
+  RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming,
+           std::string root_name = "cordon.exec");
   ~RunTrace();  // Finish({}) if not finished (spans are never lost silently)
   RunTrace(const RunTrace&) = delete;
   RunTrace& operator=(const RunTrace&) = delete;
@@ -66,6 +78,8 @@ class RunTrace {
   // sent by Finish (it carries the outcome) but ends at the time of this call.
   void EndPhase(RunPhase phase, const std::string& error = {});
   void SetDetails(const RunDetails& details);
+  // Any other attribute of the root span (cordon.session.id, cordon.tty, ...).
+  void SetRootAttribute(std::string_view key, AttributeValue value);
 
   // The variables the sandboxed command must receive: TRACEPARENT (parent = the cordon.command
   // span, valid before StartPhase(kCommand)) and TRACESTATE (incoming members, with the
