@@ -25,7 +25,7 @@ IncomingTraceContext IncomingTraceContext::FromEnvironment() {
 IncomingTraceContext IncomingTraceContext::FromRequest(std::optional<std::string> traceparent,
                                                        std::optional<std::string> tracestate) {
   return {std::move(traceparent), std::move(tracestate), "the request's traceparent",
-          "the request's tracestate"};
+          "tracestate in the request"};
 }
 
 RunTrace::RunTrace(Telemetry& telemetry, const IncomingTraceContext& incoming,
