@@ -5,8 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "base/paths.h"
@@ -14,9 +14,9 @@
 #include "cli/invocation.h"
 #include "cli/run_report.h"
 #include "cli/traced_session.h"
-#include "policy/config_edit.h"
 #include "linux/host_probe.h"
 #include "linux/sandbox.h"
+#include "policy/config_edit.h"
 #include "runner/one_shot.h"
 #include "server/json_rpc_server.h"
 #include "server/session_manager.h"
@@ -56,10 +56,16 @@ class TraceObserver : public RunObserver {
 RunOutcome TracedOutcome(const ExecOutcome& outcome) {
   RunOutcome traced;
   switch (outcome.kind) {
-    case ExecOutcome::Kind::kExited: traced.exit_code = outcome.code; break;
-    case ExecOutcome::Kind::kSignaled: traced.signal = outcome.signal; break;
+    case ExecOutcome::Kind::kExited:
+      traced.exit_code = outcome.code;
+      break;
+    case ExecOutcome::Kind::kSignaled:
+      traced.signal = outcome.signal;
+      break;
     case ExecOutcome::Kind::kExecFailed:
-    case ExecOutcome::Kind::kSetupFailed: traced.error = outcome.error.ToString(); break;
+    case ExecOutcome::Kind::kSetupFailed:
+      traced.error = outcome.error.ToString();
+      break;
   }
   return traced;
 }
@@ -124,7 +130,8 @@ void ReportToRawTerminal(const std::string& message) {
 // as `cordon exec` is; the exporter thread starts only after the runner's clone (TraceObserver).
 int RunExecTty(const Invocation& inv) {
   if (inv.command.empty()) {
-    return Fail(PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
+    return Fail(
+        PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
   }
   auto config = LoadInvocationConfig(inv);
   if (!config) return Fail(config.error());
@@ -186,7 +193,8 @@ int RunServe(const Invocation& base) {
     Invocation probe = base;
     probe.workspace = workspace;
     if (auto resolved = Resolve(probe, /*need_command=*/false);
-        resolved && !resolved->policy.cordon_home.empty() && resolved->policy.cordon_home[0] == '/') {
+        resolved && !resolved->policy.cordon_home.empty() &&
+        resolved->policy.cordon_home[0] == '/') {
       (void)MakeDirs(resolved->policy.cordon_home, 0700);  // if it can't be made, plans say so
     }
   }
@@ -279,9 +287,18 @@ int RunDoctor() {
 // `--`. CLI11 then parses only cordon's part, so the command's own flags (`sh -c ...`) are never
 // mistaken for cordon's.
 std::vector<std::string> SplitCommand(std::vector<std::string>& args) {
-  static const char* kValueOptions[] = {"--config", "-c", "-P", "--profile", "-C",
-                                        "--writable-root", "--cd", "--network", "--allow-domain",
-                                        "--path", "--json-report", "--json-report-fd"};
+  static const char* kValueOptions[] = {"--config",
+                                        "-c",
+                                        "-P",
+                                        "--profile",
+                                        "-C",
+                                        "--writable-root",
+                                        "--cd",
+                                        "--network",
+                                        "--allow-domain",
+                                        "--path",
+                                        "--json-report",
+                                        "--json-report-fd"};
   size_t i = 0;
   while (i < args.size() && args[i] != "exec" && args[i] != "explain") ++i;
   if (i == args.size()) return {};
