@@ -267,6 +267,30 @@ async function main() {
     for (const sp of byTrace(spans, REQ_TRACE).mine) assert.strictEqual(sp.traceState, 'dd=s:1');
   });
 
+  await test('serve: sessions that do not end by themselves say how they ended', async () => {
+    const { server, requests } = collector();
+    const port = await listen(server);
+    const s = setup(otelConfig(`http://127.0.0.1:${port}/v1/traces`));
+    const serve = startServe(s, {});
+    const killed = await serve.call('exec_command', { cmd: 'sleep 30', yield_time_ms: 100 });
+    const left = await serve.call('exec_command', { cmd: 'sleep 30', yield_time_ms: 100 });
+    assert.ok(killed.result.session_id !== undefined && left.result.session_id !== undefined);
+    const t = await serve.call('terminate', { session_id: killed.result.session_id });
+    assert.deepStrictEqual(t.result, {});
+    const end = await serve.close();  // `left` is still running
+    server.close();
+    s.remove();
+    assert.strictEqual(end.code, 0);
+    const roots = spansOf(requests).spans.filter((x) => x.name === 'cordon.session');
+    const how = Object.fromEntries(roots.map((r) => {
+      const a = attrs(r.attributes);
+      return [a['cordon.session.id'], a['cordon.ended_by']];
+    }));
+    assert.deepStrictEqual(how, { [killed.result.session_id]: 'terminated',
+                                  [left.result.session_id]: 'server_shutdown' });
+    for (const r of roots) assert.strictEqual(attrs(r.attributes)['process.exit.code'], undefined);
+  });
+
   await test('serve: without an exporter there is no exporter process', async () => {
     const s = setup('[otel]\ntracestate = { dd = { s = "1" } }\n');
     const serve = startServe(s, {});
