@@ -46,7 +46,6 @@ void CloseAllExcept(std::vector<int> keep) {
                             OtlpHttpExporterOptions options) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the parent died before the line above
-  ::prctl(PR_SET_NAME, "cordon-otlp");
   // Ctrl-C in a terminal reaches the whole process group: the exporter ends when serve says so
   // (end of input, then SIGKILL after the flush timeout) or dies with it, never on its own.
   sigset_t mask;
@@ -61,6 +60,8 @@ void CloseAllExcept(std::vector<int> keep) {
     ::dup2(null, 1);
   }
   CloseAllExcept({0, 1, 2, sock, exit_write});
+  // Named once it holds only its own descriptors (tests wait for the name).
+  ::prctl(PR_SET_NAME, "cordon-otlp");
 
   const auto budget = ExporterProcess::ChildFlushBudget(options.timeout);
   OtlpHttpExporter exporter(std::move(options));

@@ -2,6 +2,9 @@
 // the moment Shutdown's deadline passes instead of when curl's own timeout fires.
 #include "telemetry/otlp_http_exporter.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 
 #include "telemetry/curl_library.h"
@@ -20,7 +23,14 @@ int64_t SteadyNanos(std::chrono::steady_clock::time_point t) {
 OtlpHttpExporter::OtlpHttpExporter(OtlpHttpExporterOptions options) : options_(std::move(options)) {
   curl_ = LoadCurl(&curl_error_);
   if (curl_ != nullptr) multi_ = curl_->multi_init();
+  // The thread takes no asynchronous signal: cordon's main thread reads SIGTERM & co. from a
+  // signalfd (with them blocked only there, the kernel would deliver one to this thread, and its
+  // default action would end cordon without forwarding it or restoring the terminal).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   thread_ = std::thread([this] { Run(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 OtlpHttpExporter::~OtlpHttpExporter() {
