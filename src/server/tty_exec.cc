@@ -144,6 +144,13 @@ int RunInteractive(const Plan& plan, int in_fd, int out_fd, uint32_t handshake_t
     }
   }
   if (raw) (void)raw->Restore();
+  // What the proxy refused, as `cordon exec` reports it (the terminal is cooked again).
+  if (BridgeProcess* bridge = runner.bridge()) {
+    if (auto blocked = bridge->BlockedHosts()) {
+      const std::string report = FormatBlockedHosts(*blocked);
+      if (!report.empty()) std::fputs(report.c_str(), stderr);
+    }
+  }
   runner.Kill();
   return status;
 }

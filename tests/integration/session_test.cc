@@ -569,6 +569,26 @@ TEST_F(ServeNetworkTest, NoBridgeOutlivesServeOnEndOfInputSigtermOrSigkill) {
   }
 }
 
+// `cordon exec --tty` starts its sandbox like serve does: the proxy in a bridge process, and the
+// hosts it refused on stderr at the end, as `cordon exec` prints them.
+TEST_F(ServeNetworkTest, ExecTtyServesTheProxyAndReportsBlockedHosts) {
+  std::vector<std::string> args = {"exec", "--tty", "-C", ws_};
+  for (const std::string& f : ProxyFlags()) args.push_back(f);
+  for (const std::string& a :
+       {std::string("--"), std::string("/bin/sh"), std::string("-c"),
+        "curl -sS http://allowed.test:" + port_ +
+            "/tty; echo; curl -s -o /dev/null -w '%{http_code}\\n' http://other.test:" + port_}) {
+    args.push_back(a);
+  }
+  RunResult r = Cordon(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(StripCr(r.out), "upstream saw: GET /tty HTTP/1.1\nbody=\n403\n") << r.err;
+  EXPECT_NE(r.err.find("cordon: blocked by network policy:\n  other.test:" + port_ +
+                       " is not in the allowed domains (1 request)"),
+            std::string::npos)
+      << r.err;
+}
+
 // ---- cordon exec --tty through tmux ----------------------------------------------------------
 
 class TmuxTest : public SessionTest {
