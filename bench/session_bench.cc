@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   }
   const Plan plan = resolved->plan;
   auto resolver = [&plan](const ExecRequest& r) -> Result<ResolvedCommand> {
-    ResolvedCommand c{plan, "bench"};
+    ResolvedCommand c{plan, "bench", nullptr};
     c.plan.argv = r.cmd;
     return c;
   };

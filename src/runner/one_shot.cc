@@ -68,7 +68,8 @@ int OneShotInit(void* arg, const PreparedSandbox& sandbox, int control_fd, int e
     if (n != static_cast<ssize_t>(sizeof info)) return 1;
     if (info.ssi_signo != SIGCHLD) {
       // To the command's process group (it is its leader), so a shell and its children hear it.
-      if (::kill(-pid, static_cast<int>(info.ssi_signo)) < 0) ::kill(pid, static_cast<int>(info.ssi_signo));
+      if (::kill(-pid, static_cast<int>(info.ssi_signo)) < 0)
+        ::kill(pid, static_cast<int>(info.ssi_signo));
       continue;
     }
     for (;;) {
@@ -96,10 +97,14 @@ ExecOutcome SetupFailure(Error error) {
 
 int ExecOutcome::ExitStatus() const {
   switch (kind) {
-    case Kind::kExited: return code;
-    case Kind::kSignaled: return 128 + signal;
-    case Kind::kExecFailed: return error.err == ENOENT ? kExitNotFound : kExitCannotExecute;
-    case Kind::kSetupFailed: return kExitCordonError;
+    case Kind::kExited:
+      return code;
+    case Kind::kSignaled:
+      return 128 + signal;
+    case Kind::kExecFailed:
+      return error.err == ENOENT ? kExitNotFound : kExitCannotExecute;
+    case Kind::kSetupFailed:
+      return kExitCordonError;
   }
   return kExitCordonError;
 }
@@ -126,8 +131,10 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
   observer->SandboxSetupStarted();
   auto sandbox = Sandbox::Start(**prepared, OneShotInit, &args);
   if (!sandbox) return SetupFailure(sandbox.error());
-  // Proxy mode and host ports: serve the init's loopback listeners from here (a thread started
-  // after the clone, so the sandbox never shares its locks).
+  // Proxy mode and host ports: serve the init's loopback listeners from here, on a thread. Safe
+  // without a bridge process (runner/bridge_process.h, which serve needs): the sandbox was cloned
+  // before the thread starts, this function never clones again, and the init only _Forks and
+  // execs the command, allocating nothing, so no lock of the thread can ever be inherited.
   std::unique_ptr<ProxyServer> proxy;
   if (auto listeners = sandbox->TakeNetworkListeners(); !listeners.empty()) {
     auto bridge = StartNetworkBridge(plan.network, std::move(listeners));
@@ -179,8 +186,8 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
     std::string how = WIFSIGNALED(init_status)
                           ? "was killed by signal " + std::to_string(WTERMSIG(init_status))
                           : "exited with status " + std::to_string(WEXITSTATUS(init_status));
-    ExecOutcome failed = SetupFailure(PlainError("run the command", "the sandbox's init " + how +
-                                                                       " before the command ended"));
+    ExecOutcome failed = SetupFailure(
+        PlainError("run the command", "the sandbox's init " + how + " before the command ended"));
     failed.blocked_hosts = std::move(out.blocked_hosts);
     return failed;
   }

@@ -5,7 +5,6 @@
 
 #include "ipc/handshake.h"
 #include "ipc/peer.h"
-#include "runner/network_bridge.h"
 #include "runner/runner_init.h"
 
 namespace cordon {
@@ -23,9 +22,10 @@ Result<std::unique_ptr<RunnerConnection>> RunnerConnection::Start(const Plan& pl
   if (!sandbox) return sandbox.error();
   conn->sandbox_ = std::move(*sandbox);
   if (auto listeners = conn->sandbox_.TakeNetworkListeners(); !listeners.empty()) {
-    auto bridge = StartNetworkBridge(conn->prepared_->plan.network, std::move(listeners));
+    // A process, not a thread: this process must stay single-threaded (see the header).
+    auto bridge = BridgeProcess::Start(conn->prepared_->plan.network, std::move(listeners));
     if (!bridge) return bridge.error();
-    conn->proxy_ = std::move(*bridge);
+    conn->bridge_ = std::move(*bridge);
   }
   auto ready = conn->sandbox_.WaitReady();
   if (!ready) return ready.error();
@@ -52,10 +52,7 @@ void RunnerConnection::Kill() {
     control_.reset();
   }
   sandbox_.Reap(/*kill=*/true);
-  if (proxy_) {
-    proxy_->Stop();
-    proxy_.reset();
-  }
+  bridge_.reset();  // SIGKILLs and reaps it
 }
 
 RunnerConnection::~RunnerConnection() { Kill(); }

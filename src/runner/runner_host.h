@@ -4,9 +4,9 @@
 // socket, a FrameReader and a FrameWriter, all non-blocking.
 //
 // INVARIANT: Start() clones a runner that allocates, so it must be called while this process is
-// single-threaded (linux/sandbox.h). A plan with network listeners starts the proxy bridge, a
-// thread, right after the clone: later Start() calls of the same process would break the
-// invariant, so callers that start several runners refuse such plans (see server/).
+// single-threaded (linux/sandbox.h). A plan with network listeners (proxy mode, host ports) gets
+// its proxy in a bridge process forked right after the clone (bridge_process.h), never in a
+// thread of this process, so the process stays single-threaded for the next Start().
 #pragma once
 
 #include <memory>
@@ -15,8 +15,8 @@
 #include "ipc/frame_reader.h"
 #include "ipc/frame_writer.h"
 #include "linux/sandbox.h"
-#include "net/proxy_server.h"
 #include "plan/plan.h"
+#include "runner/bridge_process.h"
 
 namespace cordon {
 
@@ -33,14 +33,18 @@ class RunnerConnection {
   ipc::FrameReader& reader() { return reader_; }
   ipc::FrameWriter& writer() { return writer_; }
   const Plan& plan() const { return prepared_->plan; }
-  // Sends Shutdown (best effort, without waiting) and kills the sandbox; reaps the init.
+  // The bridge process serving the sandbox's proxy and host-port listeners; null when the plan
+  // has none (network "none" without host ports, "full") or once Kill()ed.
+  BridgeProcess* bridge() { return bridge_.get(); }
+  // Sends Shutdown (best effort, without waiting) and kills the sandbox; reaps the init; stops
+  // and reaps the bridge process.
   void Kill();
 
  private:
   RunnerConnection() = default;
   std::unique_ptr<PreparedSandbox> prepared_;
   Sandbox sandbox_;
-  std::unique_ptr<ProxyServer> proxy_;
+  std::unique_ptr<BridgeProcess> bridge_;
   UniqueFd control_;
   ipc::FrameReader reader_;
   ipc::FrameWriter writer_;

@@ -48,6 +48,18 @@ T Required(const json& params, const char* name) {
   return *v;
 }
 
+json BlockedHostsToJson(const std::vector<BlockedHost>& hosts) {
+  json list = json::array();
+  for (const BlockedHost& b : hosts) {
+    list.push_back({{"host", b.host},
+                    {"port", b.port},
+                    {"protocols", b.protocols},
+                    {"reason", b.reason},
+                    {"count", b.count}});
+  }
+  return list;
+}
+
 json CallResultToJson(const CallResult& r) {
   json j{{"output", r.output}, {"wall_time_ms", r.wall_time_ms}};
   if (r.omitted_bytes != 0) j["omitted_bytes"] = r.omitted_bytes;
@@ -55,6 +67,7 @@ json CallResultToJson(const CallResult& r) {
   if (r.exit_code) j["exit_code"] = *r.exit_code;
   if (r.signal) j["signal"] = *r.signal;
   if (!r.error.empty()) j["error"] = r.error;
+  if (r.blocked_hosts) j["blocked_hosts"] = BlockedHostsToJson(*r.blocked_hosts);
   return j;
 }
 
@@ -136,9 +149,18 @@ json Dispatch(SessionManager& m, const std::string& method, const json& params, 
                           {"tty", s.tty},
                           {"running", s.running},
                           {"pid", s.pid},
-                          {"output_bytes", s.output_bytes}});
+                          {"output_bytes", s.output_bytes},
+                          {"sandbox", s.sandbox}});
     }
-    return json{{"sessions", sessions}, {"sandboxes", m.runner_count()}};
+    json details = json::array();
+    for (const SandboxInfo& sb : m.Sandboxes()) {
+      json d{{"sandbox", sb.pid}};
+      if (sb.blocked_hosts) d["blocked_hosts"] = BlockedHostsToJson(*sb.blocked_hosts);
+      details.push_back(std::move(d));
+    }
+    return json{{"sessions", sessions},
+                {"sandboxes", m.runner_count()},
+                {"sandbox_details", std::move(details)}};
   }
   throw std::out_of_range(method);
 }

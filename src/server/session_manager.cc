@@ -46,13 +46,6 @@ Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand&
   for (auto& r : runners_) {
     if (r->key == resolved.sandbox_key) return r.get();
   }
-  if (!resolved.plan.network.ListenerPorts().empty()) {
-    // The proxy bridge is a thread; the next runner cloned from a threaded process could
-    // inherit a held malloc lock (linux/sandbox.h INVARIANT).
-    return PlainError("start a sandbox for the session",
-                      "network mode \"proxy\" and host ports are not supported by cordon serve "
-                      "yet; use network \"none\" or \"full\"");
-  }
   observer.SandboxStarting();
   auto conn = RunnerConnection::Start(resolved.plan, limits_.handshake_timeout_ms);
   observer.SandboxStarted(conn ? std::string() : conn.error().ToString());
@@ -106,6 +99,15 @@ Result<CallResult> SessionManager::ExecCommand(const ExecRequest& request) {
   s.output = std::make_unique<OutputBuffer>(limits_.max_output_bytes);
   s.last_used = start;
   s.observer = std::move(observer);
+  // What the proxy refused before this command, so that its result lists only what came after.
+  if (BridgeProcess* bridge = s.runner->conn->bridge()) {
+    if (auto before = bridge->BlockedHosts()) {
+      s.blocked_before.emplace();
+      for (const BlockedHost& b : *before) (*s.blocked_before)[{b.host, b.port}] = b.count;
+    }
+  } else {
+    s.blocked_before.emplace();  // no proxy: nothing can be refused
+  }
   ipc::Spawn spawn;
   spawn.id = id;
   spawn.argv = resolved->plan.argv;
@@ -184,6 +186,7 @@ CallResult SessionManager::Collect(Session& s, size_t max_output_bytes, double w
   } else {
     r.exit_code = s.exit_code;
   }
+  r.blocked_hosts = s.blocked;
   sessions_.erase(s.id);  // its result has been delivered
   return r;
 }
@@ -222,7 +225,21 @@ Status SessionManager::Resize(uint64_t session_id, uint16_t rows, uint16_t cols)
 std::vector<SessionInfo> SessionManager::List() const {
   std::vector<SessionInfo> out;
   for (const auto& [id, s] : sessions_) {
-    out.push_back({id, s.cmd, s.tty, !s.exited, s.pid, s.output->total_bytes(), s.key});
+    out.push_back({id, s.cmd, s.tty, !s.exited, s.pid, s.output->total_bytes(), s.key,
+                   s.runner != nullptr ? s.runner->conn->init_pid() : 0});
+  }
+  return out;
+}
+
+std::vector<SandboxInfo> SessionManager::Sandboxes() {
+  std::vector<SandboxInfo> out;
+  for (auto& r : runners_) {
+    SandboxInfo info;
+    info.pid = r->conn->init_pid();
+    if (BridgeProcess* bridge = r->conn->bridge()) {
+      if (auto hosts = bridge->BlockedHosts()) info.blocked_hosts = std::move(*hosts);
+    }
+    out.push_back(std::move(info));
   }
   return out;
 }
@@ -294,6 +311,7 @@ void SessionManager::HandleRunnerInput(Runner* runner) {
         s.exited = true;
         s.exit_code = err->stage == ipc::SpawnStage::kExec && err->err == ENOENT ? 127 : 126;
         s.error = err->message;
+        s.blocked.emplace();  // nothing ran, nothing was refused
         s.output->Close();
         EndSession(s, {SessionEnd::How::kSpawnFailed, s.exit_code, {}, s.error});
       }
@@ -309,6 +327,7 @@ void SessionManager::HandleRunnerInput(Runner* runner) {
           s.exit_code = exit->code;
           end.exit_code = exit->code;
         }
+        s.blocked_pending = true;
         s.output->Close();
         EndSession(s, end);
       }
@@ -318,7 +337,37 @@ void SessionManager::HandleRunnerInput(Runner* runner) {
       return;
     }
   }
+  SettleBlocked(runner);
   if (*state == ipc::FrameReader::ReadState::kEof) DropRunner(runner, "the runner exited");
+}
+
+void SessionManager::SettleBlocked(Runner* runner) {
+  std::vector<Session*> waiting;
+  for (auto& [id, s] : sessions_) {
+    if (s.runner == runner && s.blocked_pending) waiting.push_back(&s);
+  }
+  if (waiting.empty()) return;
+  // One query for every session that ended in this round: they all ended before it was sent.
+  std::optional<std::vector<BlockedHost>> now;
+  if (BridgeProcess* bridge = runner->conn->bridge()) {
+    if (auto hosts = bridge->BlockedHosts()) now = std::move(*hosts);
+  } else {
+    now.emplace();
+  }
+  for (Session* s : waiting) {
+    s->blocked_pending = false;
+    if (!now || !s->blocked_before) continue;  // unknown: the result has no blocked_hosts
+    std::vector<BlockedHost> mine;
+    for (const BlockedHost& b : *now) {
+      auto it = s->blocked_before->find({b.host, b.port});
+      const uint64_t before = it == s->blocked_before->end() ? 0 : it->second;
+      if (b.count <= before) continue;
+      BlockedHost delta = b;
+      delta.count = b.count - before;
+      mine.push_back(std::move(delta));
+    }
+    s->blocked = std::move(mine);
+  }
 }
 
 void SessionManager::DropRunner(Runner* runner, const std::string& why) {
@@ -327,9 +376,11 @@ void SessionManager::DropRunner(Runner* runner, const std::string& why) {
     s.exited = true;
     s.exit_code = 125;
     s.error = "the sandbox ended: " + why;
+    s.blocked_pending = true;
     s.output->Close();
     EndSession(s, {SessionEnd::How::kSandboxLost, s.exit_code, {}, s.error});
   }
+  SettleBlocked(runner);  // the bridge outlives the runner until Kill
   runner->conn->Kill();
   for (auto& [id, s] : sessions_) {
     if (s.runner == runner) s.runner = nullptr;

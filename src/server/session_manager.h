@@ -6,7 +6,9 @@
 //
 // Single-threaded by design: every call pumps the runners' sockets itself with poll(), and new
 // runners are cloned from this thread (the runner allocates: linux/sandbox.h INVARIANT), so the
-// process must have no other threads. Plans that need the network proxy (a thread) are refused.
+// process must have no other threads. The network proxy of a sandbox (proxy mode, host ports)
+// runs in a bridge process of its own (runner/bridge_process.h); what it blocked is asked of it
+// when a session starts and when it ends, and the difference is the session's `blocked_hosts`.
 #pragma once
 
 #include <chrono>
@@ -43,7 +45,7 @@ struct ExecRequest {
 };
 
 // What the resolver gives for a request: the plan, and the key of the sandbox it needs
-// (requests with equal keys share a runner). A Plan with network listeners is refused.
+// (requests with equal keys share a runner).
 // `observer` (optional) is told how the session goes; the manager owns it until it has Ended.
 // A resolver that fails has no session: it ends its own observer.
 struct ResolvedCommand {
@@ -62,6 +64,11 @@ struct CallResult {
   std::optional<int> signal;           // the signal that killed it, if any
   std::string error;                   // a spawn failure (the command did not start)
   double wall_time_ms = 0;
+  // Once exited: the targets the sandbox's proxy refused between the session's start and the
+  // moment its exit was read, with the count of refusals in that interval (docs/serve.md: the
+  // sandbox's other sessions' refusals in that interval are included). Empty without a proxy;
+  // unset when the bridge could not tell (it died or did not answer).
+  std::optional<std::vector<BlockedHost>> blocked_hosts;
 };
 
 struct SessionInfo {
@@ -72,6 +79,14 @@ struct SessionInfo {
   int32_t pid = 0;  // inside the sandbox
   uint64_t output_bytes = 0;
   std::string sandbox_key;
+  pid_t sandbox = 0;  // the host pid of its sandbox's init; 0 once that sandbox has ended
+};
+
+struct SandboxInfo {
+  pid_t pid = 0;  // its init, on the host
+  // Everything its proxy refused since the sandbox started; unset without a proxy, or when the
+  // bridge could not tell.
+  std::optional<std::vector<BlockedHost>> blocked_hosts;
 };
 
 class SessionManager {
@@ -90,6 +105,7 @@ class SessionManager {
   }
   Status Resize(uint64_t session_id, uint16_t rows, uint16_t cols);
   std::vector<SessionInfo> List() const;
+  std::vector<SandboxInfo> Sandboxes();
 
   // Called for every output chunk as it arrives (streamed notifications).
   using OutputListener = std::function<void(uint64_t session_id, ipc::Stream, std::string_view)>;
@@ -126,6 +142,11 @@ class SessionManager {
     uint64_t cursor = 0;
     std::chrono::steady_clock::time_point last_used;
     std::unique_ptr<SessionObserver> observer;  // until Ended
+    // What the sandbox's proxy had refused when the session started (host:port -> count), unset
+    // when the bridge could not tell; the session's own list once it has exited.
+    std::optional<std::map<std::pair<std::string, uint16_t>, uint64_t>> blocked_before;
+    bool blocked_pending = false;  // exited, `blocked` not computed yet
+    std::optional<std::vector<BlockedHost>> blocked;
   };
 
   Result<Runner*> RunnerFor(const ResolvedCommand& resolved, SessionObserver& observer);
@@ -135,6 +156,8 @@ class SessionManager {
   void MakeRoom();
   void HandleRunnerInput(Runner* runner);
   void DropRunner(Runner* runner, const std::string& why);
+  // Computes `blocked` for the runner's exited sessions that wait for it (one bridge query).
+  void SettleBlocked(Runner* runner);
   // Pumps until `session` exits or the deadline passes.
   void WaitFor(uint64_t session_id, std::chrono::steady_clock::time_point deadline);
   CallResult Collect(Session& s, size_t max_output_bytes, double wall_ms);

@@ -165,6 +165,13 @@ ExecOutcome RunInteractive(const Plan& plan, RunObserver* observer, int in_fd, i
   }
   if (status < 0) outcome.error = ErrnoError("poll the terminal and the runner");
   if (raw) (void)raw->Restore();
+  // What the proxy refused, as `cordon exec` reports it (the terminal is cooked again).
+  if (BridgeProcess* bridge = runner.bridge()) {
+    if (auto blocked = bridge->BlockedHosts()) {
+      const std::string report = FormatBlockedHosts(*blocked);
+      if (!report.empty()) std::fputs(report.c_str(), stderr);
+    }
+  }
   runner.Kill();
   observer->CommandEnded();
   return outcome;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "net/test_servers.h"
 #include "support/run.h"
 
 namespace cordon::testing {
@@ -75,8 +76,9 @@ bool WaitUntilNone(const std::string& marker, int timeout_ms) {
 // (notifications met on the way are kept in `notifications`).
 class Server {
  public:
-  explicit Server(const std::string& workspace) {
+  explicit Server(const std::string& workspace, const std::vector<std::string>& flags = {}) {
     std::vector<std::string> argv = {CordonBinary(), "serve", "--stdio", "-C", workspace};
+    argv.insert(argv.end(), flags.begin(), flags.end());
     if (RunningUnprivileged() && ::getuid() == 0) {
       const std::string id = std::to_string(TestUid());
       argv.insert(argv.begin(),
@@ -392,6 +394,199 @@ TEST_F(SessionTest, ServeTearsDownOnEndOfInputAndSigterm) {
     ::kill(s.pid(), SIGTERM);
     EXPECT_TRUE(WaitUntilNone("sleep " + marker, 5000));
   }
+}
+
+// ---- serve with the network proxy and host ports ---------------------------------------------
+
+// /proc/<pid>/stat: {comm, state, ppid}; comm empty when the process is gone.
+struct ProcStat {
+  std::string comm;
+  char state = 0;
+  pid_t ppid = 0;
+};
+ProcStat StatOf(pid_t pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t open = stat.find('('), close = stat.rfind(')');
+  ProcStat st;
+  if (open == std::string::npos || close == std::string::npos) return st;
+  st.comm = stat.substr(open + 1, close - open - 1);
+  std::sscanf(stat.c_str() + close + 1, " %c %d", &st.state, &st.ppid);
+  return st;
+}
+
+// The bridge processes (bridge_process.h) `serve` forked, alive or zombie.
+std::vector<pid_t> BridgesOf(pid_t serve) {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = ::readdir(d)) {
+    const pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    const ProcStat st = StatOf(pid);
+    if (st.comm == "cordon-bridge" && st.ppid == serve) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+// True once none of `pids` is a live bridge (gone, a zombie, or the pid reused by another).
+bool BridgesGone(const std::vector<pid_t>& pids, int timeout_ms = 5000) {
+  for (int waited = 0;; waited += 20) {
+    bool any = false;
+    for (pid_t pid : pids) {
+      const ProcStat st = StatOf(pid);
+      any = any || (st.comm == "cordon-bridge" && st.state != 'Z');
+    }
+    if (!any) return true;
+    if (waited >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+int ThreadsOf(pid_t pid) {
+  const std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("\nThreads:");
+  return at == std::string::npos ? -1 : std::atoi(status.c_str() + at + 9);
+}
+
+class ServeNetworkTest : public SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    http_ = LoopbackServer::Start(LoopbackServer::Mode::kHttp);
+    other_ = LoopbackServer::Start(LoopbackServer::Mode::kHttp);
+    ASSERT_TRUE(http_ && other_);
+    port_ = std::to_string(http_->port());
+    // Test names resolve to the host's loopback without DNS; the mode comes from the flags.
+    config_ = dir_ / "config.toml";
+    WriteFile(config_,
+              "[permissions.p]\nextends = \":workspace\"\n[permissions.p.network]\n"
+              "mode = \"none\"\nallow_local_targets = true\n"
+              "resolve = { \"allowed.test\" = \"127.0.0.1\", \"other.test\" = \"127.0.0.1\" }\n");
+    ChownToTestUser(config_);
+  }
+  std::vector<std::string> ProxyFlags() {
+    return {"--config", config_, "-P", "p", "--network", "proxy", "--allow-domain", "allowed.test"};
+  }
+  std::unique_ptr<LoopbackServer> http_, other_;
+  std::string port_;
+  std::string config_;
+};
+
+TEST_F(ServeNetworkTest, ProxyModeServesAllowedNamesAndReportsWhatEachSessionHadBlocked) {
+  Server s(ws_, ProxyFlags());
+  json r = s.Call("exec_command",
+                  {{"cmd", "curl -sS -w ' %{http_code}' http://allowed.test:" + port_ + "/x"}});
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  EXPECT_EQ(r["result"]["output"], "upstream saw: GET /x HTTP/1.1\nbody= 200") << r.dump();
+  EXPECT_EQ(r["result"]["blocked_hosts"], json::array()) << r.dump();
+  // serve stays single-threaded: the proxy runs in a bridge process.
+  EXPECT_EQ(ThreadsOf(s.pid()), 1);
+  EXPECT_EQ(BridgesOf(s.pid()).size(), 1u);
+
+  // A name outside the allowed domains: 403 from the proxy, twice, and the exited session's
+  // result lists it. Direct TCP to the host's loopback has no route.
+  r = s.Call("exec_command",
+             {{"cmd", "curl -s -o /dev/null -w '%{http_code} ' http://other.test:" + port_ +
+                          "/; curl -s -o /dev/null -w '%{http_code} ' http://other.test:" + port_ +
+                          "/; curl -sf -m 3 --noproxy '*' http://127.0.0.1:" + port_ +
+                          "/ || echo direct=denied; (echo x > /dev/tcp/127.0.0.1/" + port_ +
+                          ") 2>/dev/null || echo devtcp=denied"}});
+  EXPECT_EQ(r["result"]["output"], "403 403 direct=denied\ndevtcp=denied\n") << r.dump();
+  ASSERT_EQ(r["result"]["blocked_hosts"].size(), 1u) << r.dump();
+  const json& b = r["result"]["blocked_hosts"][0];
+  EXPECT_EQ(b["host"], "other.test");
+  EXPECT_EQ(b["port"], http_->port());
+  EXPECT_EQ(b["protocols"], json::array({"http"}));
+  EXPECT_EQ(b["reason"], "other.test:" + port_ + " is not in the allowed domains");
+  EXPECT_EQ(b["count"], 2);
+
+  // A session that is blocked while running, read through write_stdin: only its own refusal
+  // (count 1), not the two of the session before; an earlier session's clean result stays clean.
+  r = s.Call("exec_command", {{"cmd",
+                               "sleep 0.3; curl -s -o /dev/null -x \"$ALL_PROXY\" "
+                               "http://other.test:" +
+                                   port_ + "/; echo done"},
+                              {"yield_time_ms", 0}});
+  ASSERT_TRUE(r["result"].contains("session_id")) << r.dump();
+  EXPECT_FALSE(r["result"].contains("blocked_hosts"));
+  const json id = r["result"]["session_id"];
+  do {
+    r = s.Call("write_stdin", {{"session_id", id}, {"yield_time_ms", 1000}});
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+  } while (!r["result"].contains("exit_code"));
+  ASSERT_EQ(r["result"]["blocked_hosts"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["result"]["blocked_hosts"][0]["count"], 1);
+  EXPECT_EQ(r["result"]["blocked_hosts"][0]["protocols"], json::array({"http", "socks5"}));
+
+  // list: everything the sandbox's proxy refused so far.
+  r = s.Call("list", json::object());
+  ASSERT_EQ(r["result"]["sandbox_details"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["result"]["sandbox_details"][0]["blocked_hosts"][0]["count"], 3) << r.dump();
+  EXPECT_EQ(http_->accepted(), 1);  // only the allowed request reached it
+}
+
+TEST_F(ServeNetworkTest, HostPortsReachTheListedPortOnlyInEachSandbox) {
+  const std::string other_ws = dir_ / "other";
+  Sh("mkdir -p '" + other_ws + "'");
+  Server s(ws_, {"--config", config_, "-P", "p", "-c",
+                 "permissions.p.network.host_ports=[" + port_ + "]"});
+  const std::string script =
+      "curl -sS --noproxy '*' http://127.0.0.1:" + port_ +
+      "/hp; echo; curl -sf -m 3 --noproxy '*' http://127.0.0.1:" + std::to_string(other_->port()) +
+      "/ || echo other=denied";
+  // Two sandboxes (two workspaces), each with its bridge: the second is cloned after the first
+  // bridge started, from a serve that is still single-threaded.
+  for (const std::string& workdir : {ws_, other_ws}) {
+    json r = s.Call("exec_command", {{"cmd", script}, {"workdir", workdir}});
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+    EXPECT_EQ(r["result"]["output"], "upstream saw: GET /hp HTTP/1.1\nbody=\nother=denied\n")
+        << workdir << " " << r.dump();
+    EXPECT_EQ(r["result"]["blocked_hosts"], json::array());
+  }
+  EXPECT_EQ(s.Call("list", json::object())["result"]["sandboxes"], 2);
+  EXPECT_EQ(BridgesOf(s.pid()).size(), 2u);
+  EXPECT_EQ(ThreadsOf(s.pid()), 1);
+  EXPECT_EQ(http_->accepted(), 2);
+  EXPECT_EQ(other_->accepted(), 0);
+}
+
+TEST_F(ServeNetworkTest, NoBridgeOutlivesServeOnEndOfInputSigtermOrSigkill) {
+  for (const char* how : {"eof", "sigterm", "sigkill"}) {
+    std::vector<pid_t> bridges;
+    {
+      Server s(ws_, ProxyFlags());
+      json r = s.Call("exec_command", {{"cmd", "true"}});
+      ASSERT_EQ(r["result"]["exit_code"], 0) << how << " " << r.dump();
+      bridges = BridgesOf(s.pid());
+      ASSERT_EQ(bridges.size(), 1u) << how;
+      if (std::string(how) == "eof") s.CloseInput();
+      if (std::string(how) == "sigterm") ::kill(s.pid(), SIGTERM);
+      if (std::string(how) == "sigkill") ::kill(s.pid(), SIGKILL);
+      // EOF and SIGTERM: serve kills and reaps its bridge; SIGKILL: PR_SET_PDEATHSIG kills it.
+      EXPECT_TRUE(BridgesGone(bridges)) << how;
+    }
+    EXPECT_TRUE(BridgesGone(bridges)) << how;
+  }
+}
+
+// `cordon exec --tty` starts its sandbox like serve does: the proxy in a bridge process, and the
+// hosts it refused on stderr at the end, as `cordon exec` prints them.
+TEST_F(ServeNetworkTest, ExecTtyServesTheProxyAndReportsBlockedHosts) {
+  std::vector<std::string> args = {"exec", "--tty", "-C", ws_};
+  for (const std::string& f : ProxyFlags()) args.push_back(f);
+  for (const std::string& a :
+       {std::string("--"), std::string("/bin/sh"), std::string("-c"),
+        "curl -sS http://allowed.test:" + port_ +
+            "/tty; echo; curl -s -o /dev/null -w '%{http_code}\\n' http://other.test:" + port_}) {
+    args.push_back(a);
+  }
+  RunResult r = Cordon(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(StripCr(r.out), "upstream saw: GET /tty HTTP/1.1\nbody=\n403\n") << r.err;
+  EXPECT_NE(r.err.find("cordon: blocked by network policy:\n  other.test:" + port_ +
+                       " is not in the allowed domains (1 request)"),
+            std::string::npos)
+      << r.err;
 }
 
 // ---- cordon exec --tty through tmux ----------------------------------------------------------
