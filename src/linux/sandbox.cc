@@ -8,8 +8,8 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,10 +51,13 @@ PreparedCommand::PreparedCommand(std::vector<std::string> argv, std::vector<std:
 namespace {
 
 const std::map<std::string, int>& CapabilityNumbers() {
-  static const auto* caps = new std::map<std::string, int>{
-      {"CAP_CHOWN", CAP_CHOWN},     {"CAP_DAC_OVERRIDE", CAP_DAC_OVERRIDE},
-      {"CAP_DAC_READ_SEARCH", CAP_DAC_READ_SEARCH}, {"CAP_FOWNER", CAP_FOWNER},
-      {"CAP_FSETID", CAP_FSETID},   {"CAP_KILL", CAP_KILL}};
+  static const auto* caps =
+      new std::map<std::string, int>{{"CAP_CHOWN", CAP_CHOWN},
+                                     {"CAP_DAC_OVERRIDE", CAP_DAC_OVERRIDE},
+                                     {"CAP_DAC_READ_SEARCH", CAP_DAC_READ_SEARCH},
+                                     {"CAP_FOWNER", CAP_FOWNER},
+                                     {"CAP_FSETID", CAP_FSETID},
+                                     {"CAP_KILL", CAP_KILL}};
   return *caps;
 }
 
@@ -119,34 +122,58 @@ int DropCapabilities(uint64_t keep) {
   return static_cast<int>(::syscall(SYS_capset, &header, data));
 }
 
+// What every command has before exec: capabilities dropped to the kept set and no_new_privs...
+ChildFailure DropPrivileges(const PreparedSandbox& sb) {
+  if (DropCapabilities(sb.keep_root_capabilities ? sb.kept_capabilities : 0) < 0) {
+    return ChildFailure{ChildStage::kCapabilities, 0, errno};
+  }
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    return ChildFailure{ChildStage::kNoNewPrivs, 0, errno};
+  }
+  return ChildFailure{};
+}
+
+// ...and the seccomp filter, installed last (from then on the process is as the command will be).
+ChildFailure InstallSeccomp(const PreparedSandbox& sb) {
+  sock_fprog prog = sb.seccomp->fprog();
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
+    return ChildFailure{ChildStage::kSeccomp, 0, errno};
+  }
+  return ChildFailure{};
+}
+
 }  // namespace
+
+ChildFailure LockDownCurrentProcess(const PreparedSandbox& sb) {
+  const ChildFailure f = DropPrivileges(sb);
+  return f.stage != ChildStage::kNone ? f : InstallSeccomp(sb);
+}
 
 class ChildLauncher {
  public:
   [[noreturn]] static void Exec(const PreparedSandbox& sb, const PreparedCommand& cmd,
                                 int error_fd) {
-    if (DropCapabilities(sb.keep_root_capabilities ? sb.kept_capabilities : 0) < 0) {
-      ReportAndExit(error_fd, ChildFailure{ChildStage::kCapabilities, 0, errno}, kExitCannotExecute);
-    }
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-      ReportAndExit(error_fd, ChildFailure{ChildStage::kNoNewPrivs, 0, errno}, kExitCannotExecute);
-    }
+    ChildFailure f = DropPrivileges(sb);
+    if (f.stage != ChildStage::kNone) ReportAndExit(error_fd, f, kExitCannotExecute);
     if (::chdir(cmd.cwd_.c_str()) < 0) {
       ReportAndExit(error_fd, ChildFailure{ChildStage::kChdir, 0, errno}, kExitCannotExecute);
     }
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
       ReportAndExit(error_fd, ChildFailure{ChildStage::kCloseFds, 0, errno}, kExitCannotExecute);
     }
-    // The filter goes on last: from here on the process is exactly as the command will be.
-    sock_fprog prog = sb.seccomp->fprog();
-    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
-      ReportAndExit(error_fd, ChildFailure{ChildStage::kSeccomp, 0, errno}, kExitCannotExecute);
-    }
+    f = InstallSeccomp(sb);
+    if (f.stage != ChildStage::kNone) ReportAndExit(error_fd, f, kExitCannotExecute);
+    const ChildFailure e = ExecSearch(cmd);
+    ReportAndExit(error_fd, e, e.err == ENOENT ? kExitNotFound : kExitCannotExecute);
+  }
+
+  // Runs execve for `cmd` (a PATH search when argv[0] has no slash); returns only on failure,
+  // with the errno that explains it. Does not allocate (safe in a vfork child).
+  static ChildFailure ExecSearch(const PreparedCommand& cmd) {
     const char* file = cmd.argv_[0].c_str();
     if (std::strchr(file, '/') != nullptr) {
       ::execve(file, cmd.argv_ptrs_.data(), cmd.env_ptrs_.data());
-      ReportAndExit(error_fd, ChildFailure{ChildStage::kExec, 0, errno},
-                    errno == ENOENT ? kExitNotFound : kExitCannotExecute);
+      return ChildFailure{ChildStage::kExec, 0, errno};
     }
     // execvp's search, against the command's own PATH: remember EACCES, keep looking. Unlike
     // execvp (and like bash), EACCES counts only for a file that exists: a PATH directory this
@@ -165,10 +192,67 @@ class ChildLauncher {
         break;
       }
     }
-    ReportAndExit(error_fd, ChildFailure{ChildStage::kExec, 0, first_error},
-                  first_error == ENOENT ? kExitNotFound : kExitCannotExecute);
+    return ChildFailure{ChildStage::kExec, 0, first_error};
+  }
+
+  // The vfork child of SpawnLockedDown. It shares the runner's memory until execve, so it only
+  // makes system calls and writes its failure into `a->failure`, which the parent reads after
+  // the clone returns (CLONE_VFORK: once the child has exec'd or exited).
+  struct VforkArgs {
+    const PreparedCommand* command;
+    int fds[3];
+    bool controlling_terminal;
+    ChildFailure failure;
+  };
+  static int VforkChild(void* p) {
+    auto* a = static_cast<VforkArgs*>(p);
+    // The signal mask is per task (not shared by CLONE_VM); what the runner blocks is unblocked
+    // for the command. The runner's only handler (SIGPIPE, a no-op) is reset by execve.
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    auto fail = [a](ChildStage stage, int index) {
+      a->failure = ChildFailure{stage, index, errno};
+      ::_exit(kExitCannotExecute);
+    };
+    if (::setsid() < 0) fail(ChildStage::kSession, 0);
+    if (a->controlling_terminal && ::ioctl(a->fds[0], TIOCSCTTY, 0) < 0) {
+      fail(ChildStage::kSession, 0);
+    }
+    for (int target = 0; target < 3; ++target) {
+      if (a->fds[target] != target && ::dup2(a->fds[target], target) < 0) {
+        fail(ChildStage::kCloseFds, target);
+      }
+    }
+    if (::chdir(a->command->cwd_.c_str()) < 0) fail(ChildStage::kChdir, 0);
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(ChildStage::kCloseFds, 0);
+    a->failure = ExecSearch(*a->command);
+    ::_exit(a->failure.err == ENOENT ? kExitNotFound : kExitCannotExecute);
   }
 };
+
+pid_t SpawnLockedDown(const PreparedCommand& command, int stdin_fd, int stdout_fd, int stderr_fd,
+                      bool controlling_terminal, ChildFailure* failure) {
+  // One stack, reused: CLONE_VFORK suspends the caller until the child has exec'd or exited, so
+  // two children never use it at once. 64 KiB holds ExecSearch's PATH_MAX buffer with room.
+  static constexpr size_t kStackSize = 64 << 10;
+  alignas(16) static char stack[kStackSize];
+  ChildLauncher::VforkArgs args{
+      &command, {stdin_fd, stdout_fd, stderr_fd}, controlling_terminal, ChildFailure{}};
+  const pid_t pid = ::clone(ChildLauncher::VforkChild, stack + kStackSize,
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  if (pid < 0) {
+    *failure = ChildFailure{ChildStage::kFork, 0, errno};
+    return -1;
+  }
+  if (args.failure.stage != ChildStage::kNone) {  // it has exited: reap it here
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    *failure = args.failure;
+    return -1;
+  }
+  return pid;
+}
 
 pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& command, int error_fd,
                      bool new_session, int stdin_fd, int stdout_fd, int stderr_fd,
@@ -184,15 +268,18 @@ pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& comm
   sigset_t all;
   sigfillset(&all);
   ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
-  if (new_session) ::setsid();
-  else ::setpgid(0, 0);
+  if (new_session)
+    ::setsid();
+  else
+    ::setpgid(0, 0);
   if (new_session && controlling_terminal && ::ioctl(stdin_fd, TIOCSCTTY, 0) < 0) {
     ReportAndExit(error_fd, ChildFailure{ChildStage::kSession, 0, errno}, kExitCannotExecute);
   }
   const int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
   for (int target = 0; target < 3; ++target) {
     if (fds[target] != target && ::dup2(fds[target], target) < 0) {
-      ReportAndExit(error_fd, ChildFailure{ChildStage::kCloseFds, target, errno}, kExitCannotExecute);
+      ReportAndExit(error_fd, ChildFailure{ChildStage::kCloseFds, target, errno},
+                    kExitCannotExecute);
     }
   }
   ChildLauncher::Exec(sandbox, command, error_fd);
@@ -219,7 +306,8 @@ struct ChildArgs {
   do {
     n = ::read(a.sync_fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1) ReportAndExit(a.error_fd, ChildFailure{ChildStage::kSync, 0, n < 0 ? errno : EPIPE}, 1);
+  if (n != 1)
+    ReportAndExit(a.error_fd, ChildFailure{ChildStage::kSync, 0, n < 0 ? errno : EPIPE}, 1);
   ::close(a.sync_fd);
 
   ChildFailure f = SetUpMountsChild(*a.sandbox);
@@ -360,12 +448,19 @@ Result<Sandbox> Sandbox::Start(const PreparedSandbox& prepared, InitMain init, v
   args.flags = flags;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  ChildArgs child{&prepared, init, arg, sync->read.get(), control->write.get(),
-                  error->write.get(), net_child.valid() ? net_child.get() : -1};
+  ChildArgs child{&prepared,
+                  init,
+                  arg,
+                  sync->read.get(),
+                  control->write.get(),
+                  error->write.get(),
+                  net_child.valid() ? net_child.get() : -1};
   long pid = sys_clone3(&args);
   if (pid < 0) {
-    return ErrnoError("create the sandbox's namespaces (clone3 with user, mount, pid, ipc, uts, "
-                      "cgroup" + std::string(plan.new_network_namespace ? ", net" : "") + ")");
+    return ErrnoError(
+        "create the sandbox's namespaces (clone3 with user, mount, pid, ipc, uts, "
+        "cgroup" +
+        std::string(plan.new_network_namespace ? ", net" : "") + ")");
   }
   if (pid == 0) ChildMain(child);
 
@@ -411,9 +506,15 @@ Error DescribeChildFailure(const Plan& plan, const ChildFailure& f, const std::s
   std::string op;
   std::string path;
   switch (f.stage) {
-    case ChildStage::kNone: op = "start the sandbox"; break;
-    case ChildStage::kSync: op = "start the sandbox (cordon went away during set-up)"; break;
-    case ChildStage::kMountPropagation: op = "make the sandbox's mount tree private"; break;
+    case ChildStage::kNone:
+      op = "start the sandbox";
+      break;
+    case ChildStage::kSync:
+      op = "start the sandbox (cordon went away during set-up)";
+      break;
+    case ChildStage::kMountPropagation:
+      op = "make the sandbox's mount tree private";
+      break;
     case ChildStage::kMount: {
       if (f.index < 0 || f.index >= static_cast<int>(plan.mounts.size())) {
         op = "mount";
@@ -425,14 +526,24 @@ Error DescribeChildFailure(const Plan& plan, const ChildFailure& f, const std::s
         case MountKind::kRootFromHost:
           op = std::string("clone the host's root ") + (m.writable ? "writable" : "read-only");
           break;
-        case MountKind::kRootEmpty: op = "create the sandbox's empty root"; break;
+        case MountKind::kRootEmpty:
+          op = "create the sandbox's empty root";
+          break;
         case MountKind::kBind:
           op = "bind " + m.source + (m.writable ? " writable" : " read-only");
           break;
-        case MountKind::kMaskDir: op = "hide directory " + m.target; break;
-        case MountKind::kMaskFile: op = "hide file " + m.target; break;
-        case MountKind::kProc: op = "mount a new /proc"; break;
-        case MountKind::kDev: op = "set up /dev"; break;
+        case MountKind::kMaskDir:
+          op = "hide directory " + m.target;
+          break;
+        case MountKind::kMaskFile:
+          op = "hide file " + m.target;
+          break;
+        case MountKind::kProc:
+          op = "mount a new /proc";
+          break;
+        case MountKind::kDev:
+          op = "set up /dev";
+          break;
       }
       break;
     }
@@ -442,26 +553,47 @@ Error DescribeChildFailure(const Plan& plan, const ChildFailure& f, const std::s
       op = "bind " + path + " into the sandbox";
       break;
     }
-    case ChildStage::kPivotRoot: op = "switch to the sandbox's root (pivot_root)"; break;
-    case ChildStage::kLoopback: op = "bring up the loopback interface"; break;
-    case ChildStage::kLandlock: op = "apply the Landlock ruleset"; break;
-    case ChildStage::kSession: op = "start a new session"; break;
-    case ChildStage::kFork: op = "start the command"; break;
-    case ChildStage::kCapabilities: op = "drop capabilities"; break;
-    case ChildStage::kNoNewPrivs: op = "set no_new_privs"; break;
-    case ChildStage::kSeccomp: op = "install the seccomp filter"; break;
-    case ChildStage::kChdir: op = "change to directory " + plan.cwd; path = plan.cwd; break;
-    case ChildStage::kCloseFds: op = "close inherited file descriptors"; break;
+    case ChildStage::kPivotRoot:
+      op = "switch to the sandbox's root (pivot_root)";
+      break;
+    case ChildStage::kLoopback:
+      op = "bring up the loopback interface";
+      break;
+    case ChildStage::kLandlock:
+      op = "apply the Landlock ruleset";
+      break;
+    case ChildStage::kSession:
+      op = "start a new session";
+      break;
+    case ChildStage::kFork:
+      op = "start the command";
+      break;
+    case ChildStage::kCapabilities:
+      op = "drop capabilities";
+      break;
+    case ChildStage::kNoNewPrivs:
+      op = "set no_new_privs";
+      break;
+    case ChildStage::kSeccomp:
+      op = "install the seccomp filter";
+      break;
+    case ChildStage::kChdir:
+      op = "change to directory " + plan.cwd;
+      path = plan.cwd;
+      break;
+    case ChildStage::kCloseFds:
+      op = "close inherited file descriptors";
+      break;
     case ChildStage::kExec:
       op = "execute " + (argv0.empty() ? (plan.argv.empty() ? "" : plan.argv[0]) : argv0);
       break;
     case ChildStage::kNetworkListener: {
       const std::vector<uint16_t> ports = plan.network.ListenerPorts();
-      op = "listen on 127.0.0.1:" +
-           (f.index >= 0 && f.index < static_cast<int>(ports.size())
-                ? std::to_string(ports[f.index])
-                : std::string("?")) +
-           " inside the sandbox (network proxy/host port)";
+      op =
+          "listen on 127.0.0.1:" +
+          (f.index >= 0 && f.index < static_cast<int>(ports.size()) ? std::to_string(ports[f.index])
+                                                                    : std::string("?")) +
+          " inside the sandbox (network proxy/host port)";
       break;
     }
   }

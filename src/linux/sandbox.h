@@ -46,7 +46,7 @@ enum class ChildStage : int32_t {
   kChdir,
   kCloseFds,
   kExec,
-  kNetworkListener,   // listening socket plan.network.ListenerPorts()[index] on the loopback
+  kNetworkListener,  // listening socket plan.network.ListenerPorts()[index] on the loopback
 };
 
 struct ChildFailure {
@@ -145,6 +145,19 @@ pid_t SpawnInSandbox(const PreparedSandbox& sandbox, const PreparedCommand& comm
                      bool controlling_terminal = false);
 // `controlling_terminal` (with `new_session`): after setsid(), `stdin_fd` (a PTY slave) becomes
 // the child's controlling terminal (TIOCSCTTY), for PTY sessions of the runner.
+
+// Applies to the calling process what SpawnInSandbox applies to each command before exec:
+// capabilities dropped to the kept set, no_new_privs, the seccomp filter. The runner calls it
+// once, before it reads its first request, so that its commands start with SpawnLockedDown.
+ChildFailure LockDownCurrentProcess(const PreparedSandbox& sandbox);
+
+// Starts `command` from a process that has called LockDownCurrentProcess, as a new session
+// (`controlling_terminal`: `stdin_fd`, a PTY slave, becomes its controlling terminal), with
+// clone(CLONE_VM | CLONE_VFORK): no page tables copied, and no error pipe, since the caller
+// resumes only once the child has exec'd or exited. Returns the pid; or -1 with `*failure` set
+// (the child, if there was one, has been reaped). Not reentrant: one static child stack.
+pid_t SpawnLockedDown(const PreparedCommand& command, int stdin_fd, int stdout_fd, int stderr_fd,
+                      bool controlling_terminal, ChildFailure* failure);
 
 // A readable message for a failure record, e.g. "cannot bind /src/app/.git read-only: EACCES".
 Error DescribeChildFailure(const Plan& plan, const ChildFailure& failure, const std::string& argv0);

@@ -1,6 +1,7 @@
 // The runner's event loop: one poll over the host socket, a signalfd for SIGCHLD and every
-// child's pipes or PTY master. Modelled on the loopback runner of src/session, with the real
-// launcher (SpawnInSandbox: capabilities dropped, no_new_privs, seccomp) for every process.
+// child's pipes or PTY master. Modelled on the loopback runner of src/session. The runner locks
+// itself down (capabilities, no_new_privs, seccomp) as each command would be, then starts every
+// command with SpawnLockedDown (vfork + exec).
 #include "runner/runner_init.h"
 
 #include <dirent.h>
@@ -94,8 +95,6 @@ bool StartChild(const PreparedSandbox& sandbox, const Spawn& s, FrameWriter& w, 
     (void)w.Enqueue(SpawnError{s.id, stage, err, what});
     return false;
   };
-  auto errpipe = SysPipe();
-  if (!errpipe) return fail(SpawnStage::kPipes, errpipe.error().err, "error pipe");
   Pty pty;
   FdPair in, out, err;
   UniqueFd devnull;
@@ -123,17 +122,13 @@ bool StartChild(const PreparedSandbox& sandbox, const Spawn& s, FrameWriter& w, 
     fds[1] = out.write.get();
     fds[2] = err.write.get();
   }
-  // Built before the fork: the launcher does not allocate in the child.
+  // Built before the clone: the vfork child does not allocate.
   PreparedCommand command(s.argv, s.env, s.cwd.empty() ? sandbox.plan.cwd : s.cwd);
-  const pid_t pid = SpawnInSandbox(sandbox, command, errpipe->write.get(), /*new_session=*/true,
-                                   fds[0], fds[1], fds[2], /*controlling_terminal=*/s.tty);
-  if (pid < 0) return fail(SpawnStage::kFork, errno, "fork");
-  errpipe->write.reset();
   ChildFailure failure;
-  auto got = ReadFull(errpipe->read.get(), &failure, sizeof failure);
-  if (got && *got == sizeof failure) {  // could not start: reap now, report, forget the id
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  const pid_t pid =
+      SpawnLockedDown(command, fds[0], fds[1], fds[2], /*controlling_terminal=*/s.tty, &failure);
+  if (pid < 0) {  // could not start (the child is reaped): report, forget the id
+    if (failure.stage == ChildStage::kFork) return fail(SpawnStage::kFork, failure.err, "clone");
     return fail(StageOf(failure.stage), failure.err,
                 std::string("cannot start ") + s.argv[0] + ": " + ErrnoName(failure.err));
   }
@@ -218,6 +213,13 @@ int RunnerInit(void* arg, const PreparedSandbox& sandbox, int bootstrap_fd, int 
 
   auto control = SysSocketpair(SOCK_STREAM);
   if (!control) return 21;
+  // The runner's commands all get the same capabilities, no_new_privs and seccomp filter: apply
+  // them to the runner itself, once, before it reads a request, so that each command needs only
+  // a vfork and an exec (SpawnLockedDown). A failure is reported like any set-up failure.
+  if (const ChildFailure f = LockDownCurrentProcess(sandbox); f.stage != ChildStage::kNone) {
+    (void)!::write(error_fd, &f, sizeof f);
+    return 24;
+  }
   ::close(error_fd);  // set-up is done: the host's WaitReady sees end of file
   if (!SendFd(bootstrap_fd, control->write.get())) return 22;
   control->write.reset();

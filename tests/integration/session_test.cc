@@ -1,5 +1,6 @@
 // End-to-end tests of sessions: `cordon serve --stdio` (JSON-RPC over pipes, real runners in real
 // sandboxes) and `cordon exec --tty` driven through tmux. Run as root and as uid 65534.
+#include <algorithm>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -202,6 +203,44 @@ TEST_F(SessionTest, PipeSessionSeparatesStreamsAndReportsTheExit) {
   EXPECT_EQ(s.notifications[0]["params"]["stream"], "stdout");
   EXPECT_EQ(s.notifications[0]["params"]["data"], "out\n");
   EXPECT_EQ(s.notifications[1]["params"]["stream"], "stderr");
+}
+
+// The runner locks itself down once and starts commands with vfork + exec: a session's command
+// must end up with exactly what a one-shot `cordon exec` command has (capability sets, bounding
+// set, no_new_privs, a seccomp filter), a refused syscall must still be refused, and a command
+// that cannot start must still be reported as such.
+TEST_F(SessionTest, SessionCommandsAreLockedDownLikeOneShotCommands) {
+  const std::string status =
+      "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):' "
+      "/proc/self/status";
+  RunResult one_shot = Cordon({"exec", "--no-tty", "-C", ws_, "--", "sh", "-c", status});
+  ASSERT_EQ(one_shot.exit_code, 0) << one_shot.err;
+  ASSERT_NE(one_shot.out.find("NoNewPrivs:\t1"), std::string::npos) << one_shot.out;
+  ASSERT_NE(one_shot.out.find("Seccomp:\t2"), std::string::npos) << one_shot.out;
+  Server s(ws_);
+  for (bool tty : {false, true}) {
+    json r = s.Call("exec_command", {{"cmd", status}, {"tty", tty}});
+    ASSERT_EQ(r["result"]["exit_code"], 0) << r.dump();
+    std::string out = r["result"]["output"];
+    if (tty) out.erase(std::remove(out.begin(), out.end(), '\r'), out.end());
+    EXPECT_EQ(out, one_shot.out) << "tty=" << tty;
+  }
+  // unshare(CLONE_NEWUSER) is refused by the filter (EPERM), in a session as in exec.
+  json r = s.Call("exec_command", {{"cmd", "unshare -U true 2>&1; echo rc=$?"}});
+  EXPECT_NE(r["result"]["output"].get<std::string>().find("rc=1"), std::string::npos) << r.dump();
+  EXPECT_NE(r["result"]["output"].get<std::string>().find("Operation not permitted"),
+            std::string::npos)
+      << r.dump();
+  r = s.Call("exec_command", {{"cmd", json::array({"no-such-command-here"})}});
+  EXPECT_EQ(r["result"]["exit_code"], 127) << r.dump();
+  WriteFile(ws_ + "/not-executable", "data\n");  // mode 0644: execve gives EACCES
+  ChownToTestUser(ws_ + "/not-executable");
+  r = s.Call("exec_command", {{"cmd", json::array({"./not-executable"})}});
+  EXPECT_EQ(r["result"]["exit_code"], 126) << r.dump();
+  EXPECT_NE(r["result"]["error"].get<std::string>().find("EACCES"), std::string::npos)
+      << r.dump();
+  r = s.Call("exec_command", {{"cmd", json::array({"true"})}, {"workdir", ws_ + "/no-such-dir"}});
+  EXPECT_NE(r["result"]["exit_code"], 0) << r.dump();
 }
 
 TEST_F(SessionTest, CommandsShareOneWarmSandboxAndItsFiles) {
