@@ -284,7 +284,8 @@ bool SessionManager::PumpOnce(int timeout_ms, const std::vector<int>& wake_fds) 
 
 void SessionManager::HandleRunnerInput(Runner* runner) {
   RunnerConnection& conn = *runner->conn;
-  auto state = conn.reader().ReadFrom(conn.fd());
+  // Up to four full output frames per read: one wake-up per 256 KiB of bulk output.
+  auto state = conn.reader().ReadFrom(conn.fd(), 256u << 10);
   if (!state) {
     DropRunner(runner, state.error().ToString());
     return;

@@ -1,12 +1,12 @@
 // End-to-end tests of sessions: `cordon serve --stdio` (JSON-RPC over pipes, real runners in real
 // sandboxes) and `cordon exec --tty` driven through tmux. Run as root and as uid 65534.
-#include <algorithm>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <gtest/gtest.h>
 
@@ -237,8 +237,7 @@ TEST_F(SessionTest, SessionCommandsAreLockedDownLikeOneShotCommands) {
   ChownToTestUser(ws_ + "/not-executable");
   r = s.Call("exec_command", {{"cmd", json::array({"./not-executable"})}});
   EXPECT_EQ(r["result"]["exit_code"], 126) << r.dump();
-  EXPECT_NE(r["result"]["error"].get<std::string>().find("EACCES"), std::string::npos)
-      << r.dump();
+  EXPECT_NE(r["result"]["error"].get<std::string>().find("EACCES"), std::string::npos) << r.dump();
   r = s.Call("exec_command", {{"cmd", json::array({"true"})}, {"workdir", ws_ + "/no-such-dir"}});
   EXPECT_NE(r["result"]["exit_code"], 0) << r.dump();
 }
@@ -557,10 +556,16 @@ TEST_F(ServeNetworkTest, ProxyModeServesAllowedNamesAndReportsWhatEachSessionHad
   EXPECT_EQ(r["result"]["blocked_hosts"][0]["count"], 1);
   EXPECT_EQ(r["result"]["blocked_hosts"][0]["protocols"], json::array({"http", "socks5"}));
 
-  // list: everything the sandbox's proxy refused so far.
+  // list: everything the sandboxes' proxies refused so far. Normally one sandbox; a second one
+  // is started (correctly) when a concurrently running program binds a pathname unix socket on
+  // the host between two commands, since the plan hides the host's sockets and so differs.
   r = s.Call("list", json::object());
-  ASSERT_EQ(r["result"]["sandbox_details"].size(), 1u) << r.dump();
-  EXPECT_EQ(r["result"]["sandbox_details"][0]["blocked_hosts"][0]["count"], 3) << r.dump();
+  ASSERT_GE(r["result"]["sandbox_details"].size(), 1u) << r.dump();
+  int refused = 0;
+  for (const json& sandbox : r["result"]["sandbox_details"]) {
+    for (const json& host : sandbox["blocked_hosts"]) refused += host["count"].get<int>();
+  }
+  EXPECT_EQ(refused, 3) << r.dump();
   EXPECT_EQ(http_->accepted(), 1);  // only the allowed request reached it
 }
 
@@ -582,8 +587,11 @@ TEST_F(ServeNetworkTest, HostPortsReachTheListedPortOnlyInEachSandbox) {
         << workdir << " " << r.dump();
     EXPECT_EQ(r["result"]["blocked_hosts"], json::array());
   }
-  EXPECT_EQ(s.Call("list", json::object())["result"]["sandboxes"], 2);
-  EXPECT_EQ(BridgesOf(s.pid()).size(), 2u);
+  // Two sandboxes, or more when a host program binds a unix socket meanwhile (see above);
+  // one bridge process each.
+  const int sandboxes = s.Call("list", json::object())["result"]["sandboxes"].get<int>();
+  EXPECT_GE(sandboxes, 2);
+  EXPECT_EQ(BridgesOf(s.pid()).size(), static_cast<size_t>(sandboxes));
   EXPECT_EQ(ThreadsOf(s.pid()), 1);
   EXPECT_EQ(http_->accepted(), 2);
   EXPECT_EQ(other_->accepted(), 0);
