@@ -55,6 +55,8 @@ class TraceObserver : public RunObserver {
 
 RunOutcome TracedOutcome(const ExecOutcome& outcome) {
   RunOutcome traced;
+  for (const BlockedHost& b : outcome.blocked_hosts)
+    traced.denials += static_cast<int64_t>(b.count);
   switch (outcome.kind) {
     case ExecOutcome::Kind::kExited:
       traced.exit_code = outcome.code;

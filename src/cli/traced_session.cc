@@ -36,6 +36,7 @@ RunOutcome TracedSession::OutcomeOf(const SessionEnd& end) {
   o.exit_code = end.exit_code;
   o.signal = end.signal;
   o.error = end.error;
+  o.denials = static_cast<int64_t>(end.denials);
   switch (end.how) {
     case SessionEnd::How::kTerminated:
       o.ended_by = "terminated";

@@ -19,7 +19,13 @@ SessionManager::SessionManager(SessionLimits limits, PlanResolver resolver)
 SessionManager::~SessionManager() { Shutdown(); }
 
 void SessionManager::Shutdown() {
-  for (auto& [id, s] : sessions_) EndSession(s, {SessionEnd::How::kServerShutdown, {}, {}, {}});
+  for (auto& [id, s] : sessions_) {
+    if (s.end_pending) {
+      EndSession(s, *s.end_pending);  // it had exited; what its proxy refused is not known
+    } else {
+      EndSession(s, {SessionEnd::How::kServerShutdown, {}, {}, {}});
+    }
+  }
   for (auto& r : runners_) r->conn->Kill();
   runners_.clear();
   sessions_.clear();
@@ -201,6 +207,8 @@ Status SessionManager::Terminate(uint64_t session_id, SessionEnd::How how) {
     (void)conn.writer().Enqueue(ipc::Signal{session_id, SIGKILL});
     (void)conn.writer().Flush(conn.fd());
     EndSession(it->second, {how, {}, {}, {}});
+  } else if (it->second.end_pending) {
+    EndSession(it->second, *it->second.end_pending);
   }
   sessions_.erase(it);  // a later Exit for this id is ignored
   return OkStatus();
@@ -330,7 +338,7 @@ void SessionManager::HandleRunnerInput(Runner* runner) {
         }
         s.blocked_pending = true;
         s.output->Close();
-        EndSession(s, end);
+        s.end_pending = end;  // told in SettleBlocked, with the requests the proxy refused
       }
     } else {
       DropRunner(runner, std::string("unexpected ") + ipc::MessageTypeName(ipc::TypeOf(m)) +
@@ -357,17 +365,26 @@ void SessionManager::SettleBlocked(Runner* runner) {
   }
   for (Session* s : waiting) {
     s->blocked_pending = false;
-    if (!now || !s->blocked_before) continue;  // unknown: the result has no blocked_hosts
-    std::vector<BlockedHost> mine;
-    for (const BlockedHost& b : *now) {
-      auto it = s->blocked_before->find({b.host, b.port});
-      const uint64_t before = it == s->blocked_before->end() ? 0 : it->second;
-      if (b.count <= before) continue;
-      BlockedHost delta = b;
-      delta.count = b.count - before;
-      mine.push_back(std::move(delta));
+    if (now && s->blocked_before) {  // else unknown: the result has no blocked_hosts
+      std::vector<BlockedHost> mine;
+      for (const BlockedHost& b : *now) {
+        auto it = s->blocked_before->find({b.host, b.port});
+        const uint64_t before = it == s->blocked_before->end() ? 0 : it->second;
+        if (b.count <= before) continue;
+        BlockedHost delta = b;
+        delta.count = b.count - before;
+        mine.push_back(std::move(delta));
+      }
+      s->blocked = std::move(mine);
     }
-    s->blocked = std::move(mine);
+    if (s->end_pending) {
+      SessionEnd end = std::move(*s->end_pending);
+      s->end_pending.reset();
+      for (const BlockedHost& b : s->blocked.value_or(std::vector<BlockedHost>{})) {
+        end.denials += b.count;
+      }
+      EndSession(*s, std::move(end));
+    }
   }
 }
 

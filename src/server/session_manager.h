@@ -147,6 +147,8 @@ class SessionManager {
     std::optional<std::map<std::pair<std::string, uint16_t>, uint64_t>> blocked_before;
     bool blocked_pending = false;  // exited, `blocked` not computed yet
     std::optional<std::vector<BlockedHost>> blocked;
+    // An exit the observer hears of once `blocked` is known (its denials count).
+    std::optional<SessionEnd> end_pending;
   };
 
   Result<Runner*> RunnerFor(const ResolvedCommand& resolved, SessionObserver& observer);

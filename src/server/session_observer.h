@@ -26,6 +26,9 @@ struct SessionEnd {
   std::optional<int> exit_code;
   std::optional<int> signal;
   std::string error;
+  // Requests the sandbox's network proxy refused while the session ran (proxy mode), when the
+  // proxy could tell; 0 otherwise.
+  uint64_t denials = 0;
 };
 
 class SessionObserver {

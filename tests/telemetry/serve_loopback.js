@@ -70,8 +70,8 @@ timeout_ms = ${timeoutMs}
 }
 
 // `cordon serve --stdio` with JSON-RPC helpers.
-function startServe(s, env) {
-  const argv = s.wrap([s.cordon, 'serve', '--stdio', '--config', s.config, '-C', s.ws]);
+function startServe(s, env, flags = []) {
+  const argv = s.wrap([s.cordon, 'serve', '--stdio', '--config', s.config, '-C', s.ws, ...flags]);
   const child = spawn(argv[0], argv.slice(1), { cwd: s.ws, env: s.env(env) });
   let out = '';
   let err = '';
@@ -388,6 +388,41 @@ async function main() {
     assert.strictEqual(a['process.executable.name'], 'sh');
     assert.strictEqual(tp, `00-${REQ_TRACE}-${byName['cordon.command'].spanId}-01`);
     assert.strictEqual(ts, 'dd=s:1,other=x');
+  });
+
+  await test('serve and exec: cordon.denials counts the requests the proxy refused', async () => {
+    const { server, requests } = collector();
+    const port = await listen(server);
+    const s = setup(otelConfig(`http://127.0.0.1:${port}/v1/traces`));
+    const proxy = ['--network', 'proxy', '--allow-domain', 'allowed.test'];
+    // Names outside the allowed domain: the proxy answers 403 without resolving or connecting.
+    const refused = (n) => Array.from({ length: n },
+      () => "curl -s -o /dev/null -w '%{http_code} ' http://denied.test:9/").join('; ');
+    const serve = startServe(s, {}, proxy);
+    const three = await serve.call('exec_command', { cmd: refused(3) });
+    await serve.call('exec_command', { cmd: 'true' });  // refuses nothing
+    const end = await serve.close();
+    assert.strictEqual(end.code, 0, end.stderr);
+    const argv = s.wrap([s.cordon, 'exec', '--config', s.config, '-C', s.ws, '--no-tty', ...proxy,
+                         '--', 'sh', '-c', refused(2)]);
+    // Not spawnSync: the collector runs on this process's event loop.
+    const child = spawn(argv[0], argv.slice(1), { cwd: s.ws, env: s.env({}) });
+    const exec = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => { exec.stdout += d; });
+    child.stderr.on('data', (d) => { exec.stderr += d; });
+    exec.status = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+    server.close();
+    s.remove();
+    assert.strictEqual(three.result.output, '403 403 403 ', JSON.stringify(three));
+    assert.strictEqual(three.result.blocked_hosts[0].count, 3, JSON.stringify(three));
+    assert.strictEqual(exec.status, 0, exec.stderr);
+    assert.strictEqual(exec.stdout, '403 403 ');
+    const { spans } = spansOf(requests);
+    const denialsOf = (name) => spans.filter((x) => x.name === name)
+      .map((x) => attrs(x.attributes)['cordon.denials']).sort();
+    assert.deepStrictEqual(denialsOf('cordon.session'), [0, 3]);  // the two sessions' roots
+    assert.deepStrictEqual(denialsOf('cordon.exec'), [2]);
+    assert.deepStrictEqual(denialsOf('cordon.command'), [0, 2, 3]);
   });
 
   console.log(`${passed} passed, ${failed} failed`);
