@@ -355,12 +355,18 @@ int RunnerInit(void* arg, const PreparedSandbox& sandbox, int bootstrap_fd, int 
             break;
           }
           if (writer.queued_bytes() >= kHighWater) break;  // the host is behind: back-pressure
-        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+          break;  // drained for now
+        } else if (n < 0 && c.tty && reads > 0) {
+          // EIO from a PTY master right after a read that returned data is not trusted as the
+          // end: under load the kernel can report the slave's hang-up while the last bytes it
+          // wrote are still on their way into the master's buffer (a 1000-run test lost
+          // tails this way). Poll again; the EIO that the first read after a poll returns is.
+          break;
+        } else {
           // EOF, or EIO from a PTY master once every slave descriptor is closed.
           stream_fd.reset();
           if (c.tty) c.in.reset();
-        } else {
-          break;  // drained for now
         }
       }
       if (host_gone) break;
