@@ -130,15 +130,15 @@ void ReportToRawTerminal(const std::string& message) {
 
 // `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal. Traced
 // as `cordon exec` is; the exporter thread starts only after the runner's clone (TraceObserver).
-int RunExecTty(const Invocation& inv) {
+int RunExecTty(const Invocation& inv, RunReporter& report) {
   if (inv.command.empty()) {
-    return Fail(
+    return report.Fail(
         PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
   }
   auto config = LoadInvocationConfig(inv);
-  if (!config) return Fail(config.error());
+  if (!config) return report.Fail(config.error());
   auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
-  if (!otel) return Fail(otel.error());
+  if (!otel) return report.Fail(otel.error());
   Telemetry telemetry(std::move(*otel), ReportToRawTerminal, ExportIn::kThreadLater);
   RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
   trace.SetRootAttribute("cordon.tty", true);
@@ -152,10 +152,11 @@ int RunExecTty(const Invocation& inv) {
     trace.Finish(failed);
     telemetry.StartExport();  // no runner was cloned
     telemetry.Shutdown();
-    return Fail(resolved.error());
+    return report.Fail(resolved.error());
   }
   trace.EndPhase(RunPhase::kResolvePolicy);
   DescribeRun(trace, *resolved);
+  report.SetPolicy(resolved->policy.profile, NetworkModeName(resolved->policy.network.mode));
 
   TraceObserver observer(trace, &telemetry);
   const ExecOutcome outcome = RunInteractive(resolved->plan, &observer);
@@ -164,7 +165,7 @@ int RunExecTty(const Invocation& inv) {
   trace.Finish(TracedOutcome(outcome));
   telemetry.StartExport();
   telemetry.Shutdown();  // at most the configured flush timeout
-  return outcome.ExitStatus();
+  return report.Finish(outcome);
 }
 
 // `cordon serve --stdio`: the session manager over JSON-RPC (docs/serve.md). Single-threaded:
@@ -396,13 +397,6 @@ int main(int argc, char** argv) {
   if (exec->parsed()) {
     exec_inv.command = command;
     const bool want_report = !exec_report_file.empty() || exec_report_fd >= 0;
-    if (want_report && exec_tty) {
-      return Fail(PlainError("--json-report", "not available with --tty"));
-    }
-    // A report asks for the one-shot path (it reports what the proxy blocked), PTY or not.
-    if (exec_tty || (!want_report && !exec_no_tty && ::isatty(0) && ::isatty(1))) {
-      return RunExecTty(exec_inv);
-    }
     RunReportSink sink;
     if (want_report) {
       auto opened = exec_report_file.empty() ? RunReportSink::AdoptFd(exec_report_fd)
@@ -411,6 +405,11 @@ int main(int argc, char** argv) {
       sink = std::move(*opened);
     }
     RunReporter report(std::move(sink));
+    // A report without --tty asks for the pipe path even on a terminal: a program that reads
+    // the report is rarely driving a terminal, and the command's output stays byte-exact.
+    if (exec_tty || (!want_report && !exec_no_tty && ::isatty(0) && ::isatty(1))) {
+      return RunExecTty(exec_inv, report);
+    }
     return RunExec(exec_inv, report);
   }
   if (serve->parsed()) {

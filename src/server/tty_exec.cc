@@ -170,6 +170,7 @@ ExecOutcome RunInteractive(const Plan& plan, RunObserver* observer, int in_fd, i
     if (auto blocked = bridge->BlockedHosts()) {
       const std::string report = FormatBlockedHosts(*blocked);
       if (!report.empty()) std::fputs(report.c_str(), stderr);
+      outcome.blocked_hosts = std::move(*blocked);  // for --json-report and cordon.denials
     }
   }
   runner.Kill();

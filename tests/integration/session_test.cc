@@ -619,7 +619,8 @@ TEST_F(ServeNetworkTest, NoBridgeOutlivesServeOnEndOfInputSigtermOrSigkill) {
 // `cordon exec --tty` starts its sandbox like serve does: the proxy in a bridge process, and the
 // hosts it refused on stderr at the end, as `cordon exec` prints them.
 TEST_F(ServeNetworkTest, ExecTtyServesTheProxyAndReportsBlockedHosts) {
-  std::vector<std::string> args = {"exec", "--tty", "-C", ws_};
+  const std::string report = dir_ / "report.json";
+  std::vector<std::string> args = {"exec", "--tty", "--json-report", report, "-C", ws_};
   for (const std::string& f : ProxyFlags()) args.push_back(f);
   for (const std::string& a :
        {std::string("--"), std::string("/bin/sh"), std::string("-c"),
@@ -634,6 +635,17 @@ TEST_F(ServeNetworkTest, ExecTtyServesTheProxyAndReportsBlockedHosts) {
                        " is not in the allowed domains (1 request)"),
             std::string::npos)
       << r.err;
+  // --json-report on the PTY path: the same report as without --tty.
+  const std::string text = ReadFile(report);
+  ASSERT_TRUE(text.ends_with("}\n")) << text;
+  const auto j = json::parse(text);
+  EXPECT_EQ(j["outcome"], "exited");
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["profile"], "p");
+  EXPECT_EQ(j["network"]["mode"], "proxy");
+  ASSERT_EQ(j["network"]["blocked_hosts"].size(), 1u) << text;
+  EXPECT_EQ(j["network"]["blocked_hosts"][0]["host"], "other.test");
+  EXPECT_EQ(j["network"]["blocked_hosts"][0]["count"], 1);
 }
 
 // ---- cordon exec --tty through tmux ----------------------------------------------------------

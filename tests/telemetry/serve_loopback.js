@@ -411,6 +411,17 @@ async function main() {
     child.stdout.on('data', (d) => { exec.stdout += d; });
     child.stderr.on('data', (d) => { exec.stderr += d; });
     exec.status = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+    // exec --tty (under script(1), which gives it a terminal), one refused request.
+    const ttyArgv = s.wrap([s.cordon, 'exec', '--config', s.config, '-C', s.ws, '--tty', ...proxy,
+                            '--', 'sh', '-c', refused(1)]);
+    const quoted = ttyArgv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const tty = spawn('script', ['-qec', quoted, '/dev/null'],
+      { cwd: s.ws, env: s.env({ TERM: 'xterm' }) });
+    let ttyOut = '';
+    tty.stdout.on('data', (d) => { ttyOut += d; });
+    tty.stderr.on('data', (d) => { ttyOut += d; });
+    const ttyCode = await new Promise((resolve) => tty.on('exit', (c) => resolve(c)));
+    tty.stdin.end();
     server.close();
     s.remove();
     assert.strictEqual(three.result.output, '403 403 403 ', JSON.stringify(three));
@@ -421,8 +432,10 @@ async function main() {
     const denialsOf = (name) => spans.filter((x) => x.name === name)
       .map((x) => attrs(x.attributes)['cordon.denials']).sort();
     assert.deepStrictEqual(denialsOf('cordon.session'), [0, 3]);  // the two sessions' roots
-    assert.deepStrictEqual(denialsOf('cordon.exec'), [2]);
-    assert.deepStrictEqual(denialsOf('cordon.command'), [0, 2, 3]);
+    assert.strictEqual(ttyCode, 0, ttyOut);
+    assert.match(ttyOut, /403/);
+    assert.deepStrictEqual(denialsOf('cordon.exec'), [1, 2]);  // exec --tty, exec
+    assert.deepStrictEqual(denialsOf('cordon.command'), [0, 1, 2, 3]);
   });
 
   console.log(`${passed} passed, ${failed} failed`);
