@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/path_resolver.h"
 #include "base/paths.h"
 #include "policy/home/deny_glob.h"
 #include "policy/home/home_expansion.h"
@@ -80,12 +81,13 @@ struct Candidate {
 std::string SensitiveReason(const std::string& path, const std::string& home,
                             const std::string& cordon_home, const SshConfigPaths& ssh) {
   auto resolved_cordon_home = ResolvePath(cordon_home);
-  if (!cordon_home.empty() &&
-      (path == NormalizePath(cordon_home) || (resolved_cordon_home && path == *resolved_cordon_home))) {
+  if (!cordon_home.empty() && (path == NormalizePath(cordon_home) ||
+                               (resolved_cordon_home && path == *resolved_cordon_home))) {
     return "cordon's own state directory ($CORDON_HOME)";
   }
   for (const auto& e : kSensitiveHomeEntries) {
-    if (path == home + "/" + std::string(e.path)) return std::string(e.path) + ": " + std::string(e.reason);
+    if (path == home + "/" + std::string(e.path))
+      return std::string(e.path) + ": " + std::string(e.reason);
   }
   for (const auto& ref : ssh.refs) {
     if (ref.path == path) {
@@ -95,53 +97,6 @@ std::string SensitiveReason(const std::string& path, const std::string& home,
   }
   return "credential store (symlink target or SSH config match)";
 }
-
-// ResolvePath with a memo of every prefix already resolved: rules share their directories, so
-// resolving one costs one lstat of its last component instead of a readlink per component
-// (realpath). Same answer as ResolvePath: symlinks are resolved (through ResolvePath), and the
-// missing tail of a path that does not exist is appended as written.
-class PathResolver {
- public:
-  Result<std::string> Resolve(const std::string& raw) {
-    std::string norm = NormalizePath(raw);
-    auto r = ResolveNormalized(norm);
-    if (!r) return r.error();
-    return r->path;
-  }
-
- private:
-  struct Entry {
-    std::string path;
-    bool exists = true;
-  };
-  Result<Entry> ResolveNormalized(const std::string& norm) {
-    if (norm == "/") return Entry{"/", true};
-    if (auto it = memo_.find(norm); it != memo_.end()) return it->second;
-    const size_t slash = norm.rfind('/');
-    auto parent = ResolveNormalized(slash == 0 ? "/" : norm.substr(0, slash));
-    if (!parent) return parent.error();
-    Entry e;
-    e.path = (parent->path == "/" ? "" : parent->path) + norm.substr(slash);
-    if (!parent->exists) {
-      e.exists = false;
-    } else {
-      struct stat st;
-      if (::lstat(e.path.c_str(), &st) != 0) {
-        if (errno != ENOENT && errno != ENOTDIR) return ResolvePath(norm).error();
-        e.exists = false;
-      } else if (S_ISLNK(st.st_mode)) {
-        auto real = ResolvePath(e.path);
-        if (!real) return real.error();
-        e.path = *real;
-        struct stat target;
-        e.exists = ::stat(e.path.c_str(), &target) == 0;
-      }
-    }
-    memo_.emplace(norm, e);
-    return e;
-  }
-  std::unordered_map<std::string, Entry> memo_;
-};
 
 // The rule for exactly `path` in `rules` (sorted by path), or nullptr.
 const FsRule* FindExact(const std::vector<FsRule>& rules, std::string_view path) {
@@ -157,15 +112,48 @@ std::vector<std::string> MinimalReadPaths() {
   // and from /etc only what programs read to start and resolve names: the loader cache, users
   // and groups, name-service config, certificates, locale and time zone, alternatives links.
   static const char* kPaths[] = {
-      "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-      "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-      "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/host.conf",
-      "/etc/resolv.conf", "/etc/gai.conf", "/etc/localtime", "/etc/timezone",
-      "/etc/ssl", "/etc/ca-certificates", "/etc/ca-certificates.conf", "/etc/pki",
-      "/etc/locale.alias", "/etc/locale.conf", "/etc/default/locale", "/etc/mime.types",
-      "/etc/os-release", "/etc/profile", "/etc/bash.bashrc", "/etc/inputrc", "/etc/terminfo",
-      "/etc/gitconfig", "/etc/python3", "/etc/python3.11", "/etc/environment",
-      "/etc/login.defs", "/etc/protocols", "/etc/services", "/etc/magic", "/etc/vim",
+      "/usr",
+      "/bin",
+      "/sbin",
+      "/lib",
+      "/lib32",
+      "/lib64",
+      "/libx32",
+      "/etc/ld.so.cache",
+      "/etc/ld.so.conf",
+      "/etc/ld.so.conf.d",
+      "/etc/alternatives",
+      "/etc/passwd",
+      "/etc/group",
+      "/etc/nsswitch.conf",
+      "/etc/hosts",
+      "/etc/host.conf",
+      "/etc/resolv.conf",
+      "/etc/gai.conf",
+      "/etc/localtime",
+      "/etc/timezone",
+      "/etc/ssl",
+      "/etc/ca-certificates",
+      "/etc/ca-certificates.conf",
+      "/etc/pki",
+      "/etc/locale.alias",
+      "/etc/locale.conf",
+      "/etc/default/locale",
+      "/etc/mime.types",
+      "/etc/os-release",
+      "/etc/profile",
+      "/etc/bash.bashrc",
+      "/etc/inputrc",
+      "/etc/terminfo",
+      "/etc/gitconfig",
+      "/etc/python3",
+      "/etc/python3.11",
+      "/etc/environment",
+      "/etc/login.defs",
+      "/etc/protocols",
+      "/etc/services",
+      "/etc/magic",
+      "/etc/vim",
   };
   std::vector<std::string> out;
   for (const char* p : kPaths) {
@@ -277,7 +265,8 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
     }
     auto resolved = ResolvePath(path);
     if (!resolved || !IsDirectory(*resolved)) {
-      return PlainError("invalid writable root " + given, "it does not exist or is not a directory");
+      return PlainError("invalid writable root " + given,
+                        "it does not exist or is not a directory");
     }
     if (std::find(policy.workspace_roots.begin(), policy.workspace_roots.end(), *resolved) ==
         policy.workspace_roots.end()) {
@@ -370,13 +359,14 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
         if (shown > 20) rr.steps.push_back("  ... " + std::to_string(shown - 20) + " more");
         for (const auto& u : expanded->unreadable) {
           // What lies below is unknown: deny the whole directory.
-          rr.steps.push_back("  unreadable " + u.path + " (" + ErrnoName(u.err) + "): denied whole");
+          rr.steps.push_back("  unreadable " + u.path + " (" + ErrnoName(u.err) +
+                             "): denied whole");
           CORDON_TRY(add(u.path, Access::kDeny));
         }
         if (expanded->depth_cap_hit) {
           policy.notes.push_back("deny globs (" + e.where + "): directories deeper than " +
-                                 std::to_string(context.deny_glob_max_depth) +
-                                 " levels below " + root + " were not examined");
+                                 std::to_string(context.deny_glob_max_depth) + " levels below " +
+                                 root + " were not examined");
         }
       }
     } else if (e.key == ":tmpdir") {
@@ -441,7 +431,8 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
           extra_sensitive);
       if (!hx.ok) {
         rr.steps.push_back("not granted: " + hx.error);
-        policy.notes.push_back("$HOME " + home + " (" + c.origin + ") was not granted: " + hx.error);
+        policy.notes.push_back("$HOME " + home + " (" + c.origin +
+                               ") was not granted: " + hx.error);
         continue;
       }
       rr.steps.push_back(std::string(AccessName(c.access)) + " on $HOME replaced by " +
@@ -471,8 +462,8 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
     }
     if (it->second.access == c.access && it->second.origin == c.origin) continue;
     if (TieRank(c.access) > TieRank(it->second.access)) {
-      tied[c.path].push_back(std::string(AccessName(it->second.access)) + " (" +
-                             it->second.origin + ")");
+      tied[c.path].push_back(std::string(AccessName(it->second.access)) + " (" + it->second.origin +
+                             ")");
       it->second = c;
     } else {
       tied[c.path].push_back(std::string(AccessName(c.access)) + " (" + c.origin + ")");
@@ -500,8 +491,8 @@ Result<Policy> ResolvePolicy(const Config& config, const PolicyContext& context)
     std::vector<FsRule> added;
     for (const auto& path : sensitive) {
       if (by_path.count(path) != 0) {
-        rr.steps.push_back("opted out: " + path + " has an explicit rule (" +
-                           by_path[path].origin + ")");
+        rr.steps.push_back("opted out: " + path + " has an explicit rule (" + by_path[path].origin +
+                           ")");
         continue;
       }
       // What does not exist has nothing to read; nothing is created for it either (the

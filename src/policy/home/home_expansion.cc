@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "base/path_resolver.h"
 #include "base/paths.h"
 #include "policy/home/home_internal.h"
 #include "policy/home/path_pattern.h"
@@ -22,25 +23,27 @@ using home_internal::DirEntry;
 using home_internal::ProtectedRel;
 using home_internal::RelativeTo;
 
-std::string Resolved(const std::string& path) {
-  Result<std::string> r = ResolvePath(path);
+// Resolved through `resolver` (one per expansion: $HOME's entries share their directories), or
+// as written when it cannot be.
+std::string Resolved(PathResolver& resolver, const std::string& path) {
+  Result<std::string> r = resolver.Resolve(path);
   return r ? *r : path;
 }
 
 // Where the symlink at `abs` leads, also when it dangles (ResolvePath stops at a missing
 // component, but a dangling link into ~/.ssh must still count as reaching ~/.ssh).
 // nullopt for a loop.
-std::optional<std::string> LinkTarget(const std::string& abs) {
+std::optional<std::string> LinkTarget(PathResolver& resolver, const std::string& abs) {
   std::string cur = abs;
   for (int hops = 0; hops < 40; ++hops) {  // as the kernel's MAXSYMLINKS
     char buf[PATH_MAX];
     ssize_t n = ::readlink(cur.c_str(), buf, sizeof buf);
-    if (n < 0 || static_cast<size_t>(n) >= sizeof buf) return Resolved(cur);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof buf) return Resolved(resolver, cur);
     std::string target(buf, static_cast<size_t>(n));
     if (!target.empty() && target[0] == '/') {
       cur = NormalizePath(target);
     } else {
-      std::string dir = Resolved(cur.substr(0, cur.rfind('/')));
+      std::string dir = Resolved(resolver, cur.substr(0, cur.rfind('/')));
       cur = NormalizePath(dir + "/" + target);
     }
   }
@@ -64,13 +67,13 @@ class Expander {
  public:
   Expander(const std::string& home, HomeGrantAccess access, const SshConfigPaths& ssh,
            const std::vector<std::string>& extra)
-      : home_(NormalizePath(home)), real_home_(Resolved(home_)), access_(access) {
+      : home_(NormalizePath(home)), real_home_(Resolved(resolver_, home_)), access_(access) {
     nested_ = home_internal::SensitiveRelative(home_, extra, nullptr);
     // A sensitive entry that is a symlink to elsewhere in $HOME (~/.ssh -> ~/dotfiles/ssh)
     // protects its target too.
     size_t n = nested_.size();
     for (size_t i = 0; i < n; ++i) {
-      std::string real = Resolved(home_ + "/" + nested_[i].rel);
+      std::string real = Resolved(resolver_, home_ + "/" + nested_[i].rel);
       protected_.push_back({real, "", nested_[i].rel, nested_[i].reason});
       if (real == real_home_ || PathIsUnder(real_home_, real)) {
         fatal_ = "sensitive entry ~/" + nested_[i].rel + " resolves to " + real +
@@ -106,7 +109,7 @@ class Expander {
  private:
   void AddSsh(const SshPathRef& ref) {
     std::string reason = SshReason(ref);
-    std::string real = Resolved(ref.path);
+    std::string real = Resolved(resolver_, ref.path);
     for (const auto& [path, base] : {std::pair{ref.path, home_}, std::pair{real, real_home_}}) {
       if (std::optional<std::string> rel = RelativeTo(base, path)) {
         std::string top = rel->substr(0, rel->find('/'));
@@ -170,7 +173,7 @@ class Expander {
       }
       bool is_dir = child.type == DT_DIR;
       if (child.type == DT_LNK) {
-        std::optional<std::string> target = LinkTarget(abs);
+        std::optional<std::string> target = LinkTarget(resolver_, abs);
         if (!target) {
           Exclude(abs, "symlink loop");
           continue;
@@ -212,6 +215,7 @@ class Expander {
     return false;
   }
 
+  PathResolver resolver_;  // first: real_home_ is resolved with it
   std::string home_;
   std::string real_home_;
   HomeGrantAccess access_;

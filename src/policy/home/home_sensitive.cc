@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "base/path_resolver.h"
 #include "base/paths.h"
 #include "policy/home/home_internal.h"
 
@@ -16,9 +17,12 @@ std::vector<std::string> SensitiveHomePaths(const std::string& home_in, const Ss
   std::vector<std::string> out;
   // Both the lexical path and, when it is a symlink, where it leads: a rule on the target must
   // not expose it either.
-  auto add = [&out](const std::string& path) {
+  PathResolver resolver;  // the entries share $HOME and a few directories below it
+  auto add = [&out, &resolver](const std::string& path) {
     out.push_back(path);
-    if (Result<std::string> real = ResolvePath(path); real && *real != path) out.push_back(*real);
+    if (Result<std::string> real = resolver.Resolve(path); real && *real != path) {
+      out.push_back(*real);
+    }
   };
   std::vector<std::string> outside;
   for (const auto& p : home_internal::SensitiveRelative(home, extra_sensitive, &outside)) {
