@@ -1,8 +1,8 @@
 #include "linux/seccomp_filter.h"
 
 #include <sched.h>
-#include <sys/socket.h>
 #include <seccomp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,7 +50,8 @@ Status AddRule(scmp_filter_ctx ctx, const SeccompBlock& block) {
         bool allowed = false;
         for (int a : AllowedSocketFamilies()) allowed = allowed || a == family;
         if (allowed) continue;
-        rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0_64(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
+        rc = seccomp_rule_add(ctx, action, nr, 1,
+                              SCMP_A0_64(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
         if (rc != 0) break;
       }
       if (rc == 0) rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0_64(SCMP_CMP_GE, AF_MAX));
@@ -75,6 +76,13 @@ Result<SeccompProgram> CompileSeccompProgram() {
   }
   // no_new_privs is set by the executor itself, right before the filter is installed.
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+  // A binary tree of syscall numbers instead of a linear chain. Not for the filter's own speed
+  // (allowed syscalls skip it through the kernel's action cache) but for installing it: the
+  // kernel builds that cache by emulating the filter once per syscall number, with interrupts
+  // off, and a chain of every rule made that ~0.3 ms of each sandbox's start-up.
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0) {
+    return ErrnoError(-rc, "ask libseccomp for a binary-tree filter");
+  }
   for (const auto& block : SeccompBlocks()) CORDON_TRY(AddRule(ctx.get(), block));
 
   auto pipe = SysPipe();
