@@ -1,6 +1,8 @@
 // Start-up cost of `cordon exec -- /bin/true` on the :workspace profile, against bare /bin/true
 // and against bubblewrap with the equivalent flags, in the same run. The three commands are run
 // round-robin (so background noise hits all of them alike) and the medians and ratios printed.
+// A second cordon row runs the same policy in a workspace that has every protected name, so no
+// placeholder has to be made and removed.
 //
 //   startup_bench [--runs N] [--cordon PATH] [--workspace DIR]
 #include <sys/wait.h>
@@ -55,25 +57,36 @@ int main(int argc, char** argv) {
   }
   if (::chdir(workspace.c_str()) != 0) return 1;
   const bool has_git = ::access((workspace + "/.git").c_str(), F_OK) == 0;
-  std::vector<std::string> bwrap = {"/usr/bin/bwrap", "--ro-bind", "/", "/", "--bind", workspace,
-                                    workspace};
+  std::vector<std::string> bwrap = {"/usr/bin/bwrap", "--ro-bind", "/",      "/",
+                                    "--bind",         workspace,   workspace};
   if (has_git) {
-    for (const char* a : {"--ro-bind", (workspace + "/.git").c_str(), (workspace + "/.git").c_str()}) {
-      bwrap.emplace_back(a);
-    }
+    const std::string git = workspace + "/.git";
+    bwrap.insert(bwrap.end(), {"--ro-bind", git, git});
   }
-  for (const char* a : {"--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc",
-                        "--dev", "/dev", "/bin/true"}) {
-    bwrap.emplace_back(a);
+  bwrap.insert(bwrap.end(), {"--unshare-all", "--die-with-parent", "--new-session", "--proc",
+                             "/proc", "--dev", "/dev", "/bin/true"});
+  // The same policy in a workspace that already has every protected name (.git, .codex,
+  // .agents, .cordon), so cordon needs no placeholders: the part of cordon's cost that bwrap's
+  // flags have no counterpart for (they protect .git only, and only when it exists).
+  char tmpl[] = "/tmp/cordon-startup-XXXXXX";
+  const std::string full = ::mkdtemp(tmpl) ? tmpl : "";
+  if (full.empty() || std::system(("git init -q '" + full + "' && mkdir '" + full + "/.codex' '" +
+                                   full + "/.agents' '" + full + "/.cordon'")
+                                      .c_str()) != 0) {
+    std::fprintf(stderr, "cannot prepare %s\n", full.c_str());
+    return 1;
   }
   struct Case {
     const char* name;
     std::vector<std::string> argv;
     std::vector<double> ms;
   };
-  std::vector<Case> cases = {{"bare /bin/true", {"/bin/true"}, {}},
-                             {"cordon exec (:workspace)", {cordon, "exec", "--", "/bin/true"}, {}}};
-  if (::access("/usr/bin/bwrap", X_OK) == 0) cases.push_back({"bwrap (equivalent flags)", bwrap, {}});
+  std::vector<Case> cases = {
+      {"bare /bin/true", {"/bin/true"}, {}},
+      {"cordon exec (:workspace)", {cordon, "exec", "--", "/bin/true"}, {}},
+      {"cordon, no placeholders", {cordon, "exec", "-C", full, "--", "/bin/true"}, {}}};
+  if (::access("/usr/bin/bwrap", X_OK) == 0)
+    cases.push_back({"bwrap (equivalent flags)", bwrap, {}});
 
   for (auto& c : cases) RunOnce(c.argv);  // warm caches
   for (int i = 0; i < runs; ++i) {
@@ -84,9 +97,11 @@ int main(int argc, char** argv) {
   for (auto& c : cases) std::printf("  %-28s %8.3f ms\n", c.name, Median(c.ms));
   const double cordon_ms = Median(cases[1].ms);
   std::printf("  cordon / bare true          %8.2fx\n", cordon_ms / Median(cases[0].ms));
-  if (cases.size() > 2) {
+  if (cases.size() > 3) {
+    const double bwrap_ms = Median(cases[3].ms);
     std::printf("  cordon / bwrap              %8.2fx   (target: <= 0.50x)\n",
-                cordon_ms / Median(cases[2].ms));
+                cordon_ms / bwrap_ms);
+    std::printf("  no placeholders / bwrap     %8.2fx\n", Median(cases[2].ms) / bwrap_ms);
   }
-  return 0;
+  return std::system(("rm -rf '" + full + "'").c_str()) == 0 ? 0 : 1;
 }
