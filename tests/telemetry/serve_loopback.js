@@ -126,6 +126,21 @@ function processInfo(pid) {
   return { threads, children };
 }
 
+// Runs `argv` under script(1), which gives it a terminal; resolves with its exit code and
+// everything it printed.
+async function runOnTerminal(s, argv, env) {
+  const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'],
+    { cwd: s.ws, env: s.env({ ...env, TERM: 'xterm' }) });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  child.stdin.end();
+  return { code, out };
+}
+
 async function waitFor(predicate, ms = 3000) {
   for (const t0 = Date.now(); Date.now() - t0 < ms;) {
     if (predicate()) return true;
@@ -356,17 +371,8 @@ async function main() {
     const s = setup(otelConfig(`http://127.0.0.1:${port}/v1/traces`));
     const inner = s.wrap([s.cordon, 'exec', '--config', s.config, '-C', s.ws, '--tty', '--',
                           'sh', '-c', `${PRINT_CONTEXT.replace('exit 3', 'exit 4')}`]);
-    const quoted = inner.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
-      cwd: s.ws,
-      env: s.env({ TRACEPARENT: `00-${REQ_TRACE}-${REQ_PARENT}-01`, TRACESTATE: 'other=x', TERM: 'xterm' }),
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-    child.stdin.end();
+    const { code, out } = await runOnTerminal(s, inner,
+      { TRACEPARENT: `00-${REQ_TRACE}-${REQ_PARENT}-01`, TRACESTATE: 'other=x' });
     server.close();
     s.remove();
     assert.strictEqual(code, 4, `the command's status through cordon and script: ${out}`);
@@ -414,14 +420,7 @@ async function main() {
     // exec --tty (under script(1), which gives it a terminal), one refused request.
     const ttyArgv = s.wrap([s.cordon, 'exec', '--config', s.config, '-C', s.ws, '--tty', ...proxy,
                             '--', 'sh', '-c', refused(1)]);
-    const quoted = ttyArgv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    const tty = spawn('script', ['-qec', quoted, '/dev/null'],
-      { cwd: s.ws, env: s.env({ TERM: 'xterm' }) });
-    let ttyOut = '';
-    tty.stdout.on('data', (d) => { ttyOut += d; });
-    tty.stderr.on('data', (d) => { ttyOut += d; });
-    const ttyCode = await new Promise((resolve) => tty.on('exit', (c) => resolve(c)));
-    tty.stdin.end();
+    const { code: ttyCode, out: ttyOut } = await runOnTerminal(s, ttyArgv, {});
     server.close();
     s.remove();
     assert.strictEqual(three.result.output, '403 403 403 ', JSON.stringify(three));
