@@ -388,6 +388,29 @@ int main(int argc, char** argv) {
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
     app.parse(args);
+  } catch (const CLI::ExtrasError&) {
+    // CLI11's own message lists them in the order of its reversed argument vector; the most
+    // common cause is an option given before the subcommand (cordon -C DIR exec ...).
+    const std::vector<std::string> extras = app.remaining(true);
+    std::string listed;
+    for (const std::string& a : extras) listed += " " + a;
+    std::fprintf(stderr, "cordon: unexpected arguments:%s\n", listed.c_str());
+    // Before the subcommand? (The first argument that names one.)
+    bool before_subcommand = false;
+    for (int i = 1; i < argc && !extras.empty(); ++i) {
+      if (extras.front() == argv[i]) {
+        before_subcommand = true;
+        break;
+      }
+      if (!app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[i]); }).empty()) {
+        break;
+      }
+    }
+    if (before_subcommand) {
+      std::fprintf(stderr, "options go after the subcommand: cordon exec -C DIR -- COMMAND\n");
+    }
+    std::fprintf(stderr, "run 'cordon --help' for usage\n");
+    return kExitCordonError;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::fprintf(stderr, "cordon: %s\n", e.what());

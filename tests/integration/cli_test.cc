@@ -14,11 +14,12 @@ TEST(Explain, PrintsPolicyMountsLandlockSeccompAndEnvironment) {
   RunResult r = Cordon({"explain", "-C", dir / "ws", "--", "make", "test"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const std::string& want : std::vector<std::string>{
-       "profile:    :workspace", "command:    make test", "mounts, in order:",
-        "root-from-host ro /", "bind ro " + (dir / "ws") + "/.git", "proc /proc", "landlock",
-        "mount layer only: " + (dir / "ws") + "/.git", "seccomp (refused calls):",
-        "io_uring_setup", "ioctl(TIOCSTI)", "namespaces: user mount pid net ipc uts cgroup",
-        "no_new_privs: yes", "set   CORDON_SANDBOX=1"}) {
+           "profile:    :workspace", "command:    make test",
+           "mounts, in order:", "root-from-host ro /", "bind ro " + (dir / "ws") + "/.git",
+           "proc /proc", "landlock", "mount layer only: " + (dir / "ws") + "/.git",
+           "seccomp (refused calls):", "io_uring_setup", "ioctl(TIOCSTI)",
+           "namespaces: user mount pid net ipc uts cgroup", "no_new_privs: yes",
+           "set   CORDON_SANDBOX=1"}) {
     EXPECT_NE(r.out.find(want), std::string::npos) << "missing: " << want << "\n" << r.out;
   }
 }
@@ -30,11 +31,12 @@ TEST(Explain, JsonIsMachineReadable) {
   // Parsed by an independent JSON implementation.
   RunOptions o;
   o.stdin_data = r.out;
-  RunResult py = cordon::testing::Run({"/usr/bin/python3", "-c",
-                      "import json,sys; j=json.load(sys.stdin); "
-                      "print(j['profile'], j['mounts'][0]['kind'], j['mounts'][0]['writable'], "
-                      "j['argv'], j['no_new_privs'], len(j['seccomp']) > 10)"},
-                     o);
+  RunResult py = cordon::testing::Run(
+      {"/usr/bin/python3", "-c",
+       "import json,sys; j=json.load(sys.stdin); "
+       "print(j['profile'], j['mounts'][0]['kind'], j['mounts'][0]['writable'], "
+       "j['argv'], j['no_new_privs'], len(j['seccomp']) > 10)"},
+      o);
   EXPECT_EQ(py.out, ":read-only root-from-host False ['true'] True True\n") << py.err;
 }
 
@@ -62,6 +64,21 @@ TEST(Usage, HelpAndVersion) {
   EXPECT_NE(v.out.find("cordon "), std::string::npos);
   RunResult none = Cordon({});
   EXPECT_EQ(none.exit_code, 125);
+}
+
+// Unknown arguments are named in the order given, with a hint when an option came before the
+// subcommand (the usual slip: cordon -C DIR exec ...); nothing runs.
+TEST(Usage, UnexpectedArgumentsAreNamedInOrder) {
+  RunResult early = Cordon({"-C", "/tmp", "exec", "--", "true"});
+  EXPECT_EQ(early.exit_code, 125);
+  EXPECT_NE(early.err.find("cordon: unexpected arguments: -C /tmp\n"), std::string::npos)
+      << early.err;
+  EXPECT_NE(early.err.find("options go after the subcommand"), std::string::npos) << early.err;
+  RunResult unknown = Cordon({"exec", "--bogus", "--", "true"});
+  EXPECT_EQ(unknown.exit_code, 125);
+  EXPECT_NE(unknown.err.find("cordon: unexpected arguments: --bogus\n"), std::string::npos)
+      << unknown.err;
+  EXPECT_EQ(unknown.err.find("options go after the subcommand"), std::string::npos) << unknown.err;
 }
 
 }  // namespace
@@ -112,11 +129,13 @@ TEST(Tracing, UnreachableCollectorCostsAtMostTheFlushTimeout) {
   TempDir dir;
   const auto start = std::chrono::steady_clock::now();
   // Port 9 on loopback (discard) is closed on the test machines: connection refused.
-  RunResult r = Cordon({"exec", "-C", dir.path(), "-c",
-                        "otel.trace_exporter={otlp-http={endpoint=\"http://127.0.0.1:9\",timeout_ms=300}}",
-                        "--", "/bin/sh", "-c", "exit 7"});
+  RunResult r =
+      Cordon({"exec", "-C", dir.path(), "-c",
+              "otel.trace_exporter={otlp-http={endpoint=\"http://127.0.0.1:9\",timeout_ms=300}}",
+              "--", "/bin/sh", "-c", "exit 7"});
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - start).count();
+                      std::chrono::steady_clock::now() - start)
+                      .count();
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_LT(ms, 300 + 700) << "start-up plus at most the flush timeout";
 }
