@@ -19,6 +19,7 @@
 #include "policy/config_edit.h"
 #include "runner/one_shot.h"
 #include "server/json_rpc_server.h"
+#include "server/serve_limits_config.h"
 #include "server/session_manager.h"
 #include "server/tty_exec.h"
 #include "telemetry/run_trace.h"
@@ -179,13 +180,15 @@ int RunServe(const Invocation& base) {
   char cwd[4096];
   const std::string workspace =
       !base.workspace.empty() ? base.workspace : (::getcwd(cwd, sizeof cwd) ? cwd : "/");
-  // [otel] is read once, here: an invalid one ends serve before it serves anything.
+  // [otel] and [serve] are read once, here: an invalid one ends serve before it serves anything.
   Invocation at_start = base;
   at_start.workspace = workspace;
   auto config = LoadInvocationConfig(at_start);
   if (!config) return Fail(config.error());
   auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
   if (!otel) return Fail(otel.error());
+  auto limits = SessionLimitsFromDocument(config->document.get(), config->path);
+  if (!limits) return Fail(limits.error());
   // Declared before the manager: sessions still running at the end finish their spans into it.
   Telemetry telemetry(std::move(*otel), ReportToStderr, ExportIn::kProcess);
   const IncomingTraceContext server_context = IncomingTraceContext::FromEnvironment();
@@ -245,10 +248,9 @@ int RunServe(const Invocation& base) {
     ResolvedCommand out{std::move(resolved->plan), key.dump(), std::move(session)};
     return out;
   };
-  SessionLimits limits;
   int status = 0;
   {
-    SessionManager manager(limits, std::move(resolver));
+    SessionManager manager(*limits, std::move(resolver));
     status = ServeJsonRpc(manager, 0, 1);
   }
   telemetry.Shutdown();  // at most the configured flush timeout, then the exporter is killed

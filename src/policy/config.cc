@@ -117,10 +117,11 @@ Status ParseFilesystem(const std::string& file, const toml::table& table, Profil
                                "' (known: :root, :minimal, :workspace_roots, :tmpdir, :slash_tmp)");
       }
     } else if (!IsAbsoluteOrHome(key)) {
-      return ConfigError(file, v,
-                         "filesystem path '" + key +
-                             "' must be absolute, start with ~/, or be a token such as "
-                             ":workspace_roots (relative paths belong in a :workspace_roots table)");
+      return ConfigError(
+          file, v,
+          "filesystem path '" + key +
+              "' must be absolute, start with ~/, or be a token such as "
+              ":workspace_roots (relative paths belong in a :workspace_roots table)");
     }
     if (v.is_table()) {
       if (key != ":workspace_roots") {
@@ -168,8 +169,8 @@ Status ParseNetwork(const std::string& file, const toml::table& table, NetworkSp
       if (!s) return s.error();
       auto mode = ParseNetworkMode(*s);
       if (!mode) {
-        return ConfigError(file, v,
-                           "network.mode = \"" + *s + "\": expected \"none\", \"proxy\" or \"full\"");
+        return ConfigError(
+            file, v, "network.mode = \"" + *s + "\": expected \"none\", \"proxy\" or \"full\"");
       }
       net.mode = *mode;
     } else if (key == "allow_local_binding" || key == "allow_local_targets") {
@@ -206,11 +207,13 @@ Status ParseNetwork(const std::string& file, const toml::table& table, NetworkSp
 
 Result<ProfileSpec> ParseProfile(const std::string& file, const std::string& name,
                                  const toml::node& node) {
-  if (!node.is_table()) return ConfigError(file, node, "[permissions." + name + "] must be a table");
+  if (!node.is_table())
+    return ConfigError(file, node, "[permissions." + name + "] must be a table");
   if (name.empty() || name[0] == ':') {
     return ConfigError(file, node,
-                       "profile name '" + name + "' is reserved: names starting with ':' are "
-                       "built-in profiles");
+                       "profile name '" + name +
+                           "' is reserved: names starting with ':' are "
+                           "built-in profiles");
   }
   ProfileSpec profile;
   profile.name = name;
@@ -264,8 +267,7 @@ Result<Config> FromDocument(std::shared_ptr<toml::table> doc, const std::string&
             auto s = GetString(file, item, "writable_roots");
             if (!s) return s.error();
             if (!IsAbsoluteOrHome(*s)) {
-              return ConfigError(file, item,
-                                 "writable root '" + *s + "' must be an absolute path");
+              return ConfigError(file, item, "writable root '" + *s + "' must be an absolute path");
             }
             config.workspace_write.writable_roots.push_back(*s);
           }
@@ -281,6 +283,9 @@ Result<Config> FromDocument(std::shared_ptr<toml::table> doc, const std::string&
     } else if (key == "otel") {
       // Owned by telemetry/, which validates it; only its shape is checked here.
       if (!v.is_table()) return ConfigError(file, v, "'otel' must be a table");
+    } else if (key == "serve") {
+      // The session manager's limits, validated by server/ (serve_limits_config.h).
+      if (!v.is_table()) return ConfigError(file, v, "'serve' must be a table");
     } else {
       return ConfigError(file, v, "unknown key '" + key + "'");
     }
@@ -310,8 +315,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name,
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << e.description();
-    return PlainError("invalid config " + name + ":" + std::to_string(e.source().begin.line) +
-                          ":" + std::to_string(e.source().begin.column),
+    return PlainError("invalid config " + name + ":" + std::to_string(e.source().begin.line) + ":" +
+                          std::to_string(e.source().begin.column),
                       msg.str());
   }
   for (const auto& o : overrides) CORDON_TRY(ApplyOverride(*doc, o));

@@ -50,8 +50,12 @@ void SessionManager::EndSession(Session& s, SessionEnd end) {
 Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand& resolved,
                                                           SessionObserver& observer) {
   for (auto& r : runners_) {
-    if (r->key == resolved.sandbox_key) return r.get();
+    if (r->key == resolved.sandbox_key) {
+      r->last_used = Clock::now();
+      return r.get();
+    }
   }
+  CORDON_TRY(MakeRoomForRunner());
   observer.SandboxStarting();
   auto conn = RunnerConnection::Start(resolved.plan, limits_.handshake_timeout_ms);
   observer.SandboxStarted(conn ? std::string() : conn.error().ToString());
@@ -59,8 +63,28 @@ Result<SessionManager::Runner*> SessionManager::RunnerFor(const ResolvedCommand&
   auto runner = std::make_unique<Runner>();
   runner->conn = std::move(*conn);
   runner->key = resolved.sandbox_key;
+  runner->last_used = Clock::now();
   runners_.push_back(std::move(runner));
   return runners_.back().get();
+}
+
+Status SessionManager::MakeRoomForRunner() {
+  while (runners_.size() >= limits_.max_sandboxes) {
+    Runner* idle = nullptr;
+    for (auto& r : runners_) {
+      bool busy = false;
+      for (const auto& [id, s] : sessions_) busy = busy || (s.runner == r.get() && !s.exited);
+      if (!busy && (idle == nullptr || r->last_used < idle->last_used)) idle = r.get();
+    }
+    if (idle == nullptr) {
+      return PlainError("start a sandbox",
+                        "all " + std::to_string(runners_.size()) +
+                            " warm sandboxes (serve.max_sandboxes) run sessions: terminate one, "
+                            "or raise the limit");
+    }
+    DropRunner(idle, "retired to make room for another sandbox (serve.max_sandboxes)");
+  }
+  return OkStatus();
 }
 
 void SessionManager::MakeRoom() {

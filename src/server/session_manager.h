@@ -126,6 +126,7 @@ class SessionManager {
   struct Runner {
     std::unique_ptr<RunnerConnection> conn;
     std::string key;
+    std::chrono::steady_clock::time_point last_used;  // last command started in it
   };
   struct Session {
     uint64_t id = 0;
@@ -152,6 +153,9 @@ class SessionManager {
   };
 
   Result<Runner*> RunnerFor(const ResolvedCommand& resolved, SessionObserver& observer);
+  // Makes room for one more runner (limits_.max_sandboxes): retires the least recently used one
+  // that runs no session; an error when every runner runs one.
+  Status MakeRoomForRunner();
   Status Terminate(uint64_t session_id, SessionEnd::How how);
   // Marks `s` exited (when it ran) and tells its observer, once.
   static void EndSession(Session& s, SessionEnd end);

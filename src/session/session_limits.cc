@@ -13,6 +13,7 @@ Error Invalid(const char* field, const std::string& why) {
 
 Status SessionLimits::Validate() const {
   if (max_sessions == 0) return Invalid("max_sessions", "must be at least 1");
+  if (max_sandboxes == 0) return Invalid("max_sandboxes", "must be at least 1");
   if (max_output_bytes < 64) return Invalid("max_output_bytes", "must be at least 64");
   if (default_max_call_output_bytes == 0) {
     return Invalid("default_max_call_output_bytes", "must be at least 1");

@@ -13,6 +13,10 @@ struct SessionLimits {
   // Live sessions at once. When a new one would exceed it, exited sessions are pruned first,
   // then the least recently used live one is terminated.
   size_t max_sessions = 64;
+  // Warm sandboxes (runners) at once. Starting one more retires the least recently used sandbox
+  // that runs no session (and with it whatever the commands left running in the background
+  // there); when every sandbox runs a session, the new command is refused.
+  size_t max_sandboxes = 16;
   // Output kept per session (OutputBuffer capacity): head and tail halves, middle dropped.
   size_t max_output_bytes = 1u << 20;
   // Default cap on the output returned by one exec_command / write_stdin call, when the caller

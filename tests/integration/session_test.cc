@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -252,6 +253,65 @@ TEST_F(SessionTest, CommandsShareOneWarmSandboxAndItsFiles) {
   r = s.Call("list", json::object());
   EXPECT_EQ(r["result"]["sandboxes"], 1) << r.dump();
   EXPECT_EQ(ReadFile(ws_ + "/made"), "made\n");
+}
+
+// serve.max_sandboxes: one more sandbox retires the least recently used one that runs no session
+// (its init, and so every process in it, is gone); when all run sessions, the command is refused.
+TEST_F(SessionTest, MaxSandboxesRetiresTheLeastRecentlyUsedIdleSandbox) {
+  Server s(ws_, {"-c", "serve.max_sandboxes=2"});
+  auto workdir = [&](const std::string& name) {
+    const std::string dir = dir_ / name;
+    Sh("mkdir -p '" + dir + "'");
+    return dir;
+  };
+  auto sandbox_pids = [&] {
+    std::set<int> pids;
+    const json list = s.Call("list", json::object());  // kept: the loop refers into it
+    for (const json& d : list["result"]["sandbox_details"]) {
+      pids.insert(d["sandbox"].get<int>());
+    }
+    return pids;
+  };
+  json busy = s.Call("exec_command",
+                     {{"cmd", "sleep 60"}, {"workdir", workdir("a")}, {"yield_time_ms", 0}});
+  ASSERT_TRUE(busy["result"].contains("session_id")) << busy.dump();
+  const std::set<int> only_a = sandbox_pids();
+  ASSERT_EQ(only_a.size(), 1u);
+  const int a = *only_a.begin();
+  ASSERT_EQ(
+      s.Call("exec_command", {{"cmd", "true"}, {"workdir", workdir("b")}})["result"]["exit_code"],
+      0);
+  std::set<int> pids = sandbox_pids();
+  ASSERT_EQ(pids.size(), 2u);
+  pids.erase(a);
+  const int b = *pids.begin();
+  // A third workspace: b (idle) is retired, a (running sleep) is kept.
+  json r = s.Call("exec_command", {{"cmd", "echo c"}, {"workdir", workdir("c")}});
+  EXPECT_EQ(r["result"]["output"], "c\n") << r.dump();
+  pids = sandbox_pids();
+  EXPECT_EQ(pids.size(), 2u);
+  EXPECT_EQ(pids.count(a), 1u);
+  EXPECT_EQ(pids.count(b), 0u);
+  for (int i = 0; i < 100 && ::kill(b, 0) == 0; ++i) ::usleep(10000);
+  EXPECT_NE(::kill(b, 0), 0) << "the retired sandbox's init is still alive";
+  // Both sandboxes busy: a new workspace is refused, naming the limit, and nothing is retired.
+  json busy_d = s.Call("exec_command",
+                       {{"cmd", "sleep 60"}, {"workdir", workdir("d")}, {"yield_time_ms", 0}});
+  ASSERT_TRUE(busy_d["result"].contains("session_id")) << busy_d.dump();
+  r = s.Call("exec_command", {{"cmd", "true"}, {"workdir", workdir("e")}});
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("serve.max_sandboxes"), std::string::npos)
+      << r.dump();
+  EXPECT_EQ(sandbox_pids().size(), 2u);
+  EXPECT_EQ(s.Call("write_stdin",
+                   {{"session_id", busy["result"]["session_id"]}, {"yield_time_ms", 0}})["result"]
+                .contains("exit_code"),
+            false);  // a's command is untouched
+  // Once a's session is terminated, a is idle and makes room.
+  s.Call("terminate", {{"session_id", busy["result"]["session_id"]}});
+  r = s.Call("exec_command", {{"cmd", "echo e"}, {"workdir", workdir("e")}});
+  EXPECT_EQ(r["result"]["output"], "e\n") << r.dump();
+  EXPECT_EQ(sandbox_pids().count(a), 0u);
 }
 
 TEST_F(SessionTest, PtySessionHasATerminalItsSizeResizeAndCtrlC) {
