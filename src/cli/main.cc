@@ -187,7 +187,8 @@ int RunServe(const Invocation& base) {
   if (!config) return Fail(config.error());
   auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
   if (!otel) return Fail(otel.error());
-  auto limits = SessionLimitsFromDocument(config->document.get(), config->path);
+  auto limits = SessionLimitsFromDocument(config->document.get(),
+                                          config->path.empty() ? "(-c overrides)" : config->path);
   if (!limits) return Fail(limits.error());
   // Declared before the manager: sessions still running at the end finish their spans into it.
   Telemetry telemetry(std::move(*otel), ReportToStderr, ExportIn::kProcess);

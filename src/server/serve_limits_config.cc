@@ -77,7 +77,7 @@ Result<SessionLimits> SessionLimitsFromDocument(const toml::table* document,
     if (!st) return st.error();
   }
   if (Status st = limits.Validate(); !st) {
-    return PlainError("invalid config " + std::string(source), "[serve]: " + st.error().ToString());
+    return PlainError("invalid config " + std::string(source), "serve." + st.error().detail);
   }
   return limits;
 }

@@ -72,8 +72,8 @@ TEST(ServeLimitsConfig, BadValuesNameTheKeyAndLine) {
 }
 
 TEST(ServeLimitsConfig, LimitsThatCannotWorkAreRefused) {
-  EXPECT_NE(ErrorOf("[serve]\nmax_sandboxes = 0\n").find("max_sandboxes must be at least 1"),
-            std::string::npos);
+  EXPECT_EQ(ErrorOf("[serve]\nmax_sandboxes = 0\n"),
+            "invalid config cfg.toml: serve.max_sandboxes must be at least 1");
   EXPECT_NE(ErrorOf("[serve]\nmin_yield_ms = 10\nmax_yield_ms = 5\n")
                 .find("min_yield_ms exceeds max_yield_ms"),
             std::string::npos);
