@@ -57,7 +57,8 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
   if (out.abi >= 4) {
     // TCP is handled only when the plan denies it; otherwise the network namespace (or nothing,
     // for "full") decides, and handling it here would block what the policy allows.
-    if (plan.landlock_tcp_denied) attr.handled_access_net = landlock_net::kBindTcp | landlock_net::kConnectTcp;
+    if (plan.landlock_tcp_denied)
+      attr.handled_access_net = landlock_net::kBindTcp | landlock_net::kConnectTcp;
     size = 2 * sizeof(uint64_t);
   }
   if (out.abi >= 6) {
@@ -101,8 +102,8 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
     }
   }
   // The host device nodes bound into the sandbox's /dev: usable for reading and writing.
-  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
-                          "/dev/tty"}) {
+  for (const char* dev :
+       {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
     int pfd = ::open(dev, O_PATH | O_CLOEXEC);
     if (pfd < 0) continue;
     UniqueFd path_fd(pfd);
@@ -124,6 +125,38 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
     AddPath(out.fd.get(), pfd, access);
   }
   return out;
+}
+
+Result<int> RestrictHelperToReading(const std::vector<std::string>& readable) {
+  const int abi = LandlockAbi();
+  if (abi == 0) return 0;
+  using namespace landlock_fs;
+  sys_landlock_ruleset_attr attr{};
+  attr.handled_access_fs = HandledFs(abi);
+  size_t size = sizeof(uint64_t);
+  if (abi >= 6) {
+    attr.scoped = landlock_scope::kAbstractUnixSocket | landlock_scope::kSignal;
+    size = sizeof attr;
+  }
+  const int fd = sys_landlock_create_ruleset(&attr, size, 0);
+  if (fd < 0) return ErrnoError("create a Landlock ruleset");
+  UniqueFd ruleset(fd);
+  for (const std::string& path : readable) {
+    const int pfd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (pfd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      return ErrnoError("open " + path + " for Landlock", path);
+    }
+    UniqueFd path_fd(pfd);
+    struct stat st;
+    if (::fstat(pfd, &st) != 0) return ErrnoError("stat " + path, path);
+    const uint64_t access = S_ISDIR(st.st_mode) ? (kReadFile | kReadDir) : kReadFile;
+    if (AddPath(ruleset.get(), pfd, access) != 0) {
+      return ErrnoError("add Landlock rule for " + path, path);
+    }
+  }
+  if (sys_landlock_restrict_self(ruleset.get()) != 0) return ErrnoError("apply Landlock");
+  return abi;
 }
 
 }  // namespace cordon

@@ -1,11 +1,11 @@
 // Each layer on its own, in a forked child (the changes are irreversible): Landlock without the
 // mount namespace, seccomp without anything else. The escape tests in tests/integration use all
 // layers together; these show that each one holds by itself.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
-#include <sched.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -22,6 +22,7 @@
 #include <fstream>
 #include <functional>
 
+#include "linux/helper_lockdown.h"
 #include "linux/landlock.h"
 #include "linux/seccomp_filter.h"
 #include "linux/syscalls.h"
@@ -69,11 +70,13 @@ TEST(SeccompLayer, RefusesTheListedSurfaceAndAllowsOrdinaryCalls) {
     f += ExpectErrno(::syscall(SYS_io_uring_setup, 1, nullptr), EPERM, "io_uring_setup");
     f += ExpectErrno(::unshare(CLONE_NEWUSER), EPERM, "unshare(CLONE_NEWUSER)");
     f += ExpectErrno(::syscall(SYS_clone3, nullptr, 0), ENOSYS, "clone3");
-    f += ExpectErrno(::syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM, "clone(NEWNS)");
+    f +=
+        ExpectErrno(::syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM, "clone(NEWNS)");
     f += ExpectErrno(::syscall(SYS_keyctl, 0, 0, 0, 0, 0), EPERM, "keyctl");
     f += ExpectErrno(::syscall(SYS_bpf, 0, nullptr, 0), EPERM, "bpf");
     f += ExpectErrno(::syscall(SYS_userfaultfd, 0), EPERM, "userfaultfd");
-    f += ExpectErrno(::syscall(SYS_perf_event_open, nullptr, 0, -1, -1, 0), EPERM, "perf_event_open");
+    f += ExpectErrno(::syscall(SYS_perf_event_open, nullptr, 0, -1, -1, 0), EPERM,
+                     "perf_event_open");
     f += ExpectErrno(::mount("none", "/tmp", "tmpfs", 0, nullptr), EPERM, "mount");
     f += ExpectErrno(::socket(AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT, "socket(AF_VSOCK)");
     f += ExpectErrno(::socket(AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT, "socket(AF_PACKET)");
@@ -117,8 +120,9 @@ TEST(LandlockLayer, AloneItConfinesWritesToTheGrantedTrees) {
     f += ExpectErrno(::open((root + "/readonly/existing").c_str(), O_WRONLY), EACCES,
                      "write an existing file outside");
     f += ExpectErrno(::truncate((root + "/readonly/existing").c_str(), 0), EACCES, "truncate");
-    f += ExpectErrno(::rename((root + "/readonly/existing").c_str(), (root + "/writable/x").c_str()),
-                     EACCES, "move a file out of the read-only tree");
+    f +=
+        ExpectErrno(::rename((root + "/readonly/existing").c_str(), (root + "/writable/x").c_str()),
+                    EACCES, "move a file out of the read-only tree");
     if (::open((root + "/readonly/existing").c_str(), O_RDONLY) < 0) ++f;  // reading works
     if (LandlockAbi() >= 4) {
       int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -133,6 +137,53 @@ TEST(LandlockLayer, AloneItConfinesWritesToTheGrantedTrees) {
   });
   EXPECT_EQ(failures, 0);
   fs::remove_all(root);
+}
+
+// The network bridge's lockdown (helper_lockdown.h): after it, the process reads only what it
+// was given, writes nothing, has no capabilities, no_new_privs and the seccomp filter, and
+// (Landlock ABI 6+) cannot signal its parent.
+TEST(HelperLockdown, LeavesReadingTheGivenFilesAndNothingElse) {
+  const fs::path dir = fs::temp_directory_path() / ("cordon-helper-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "allowed") << "ok";
+  std::ofstream(dir / "secret") << "no";
+  const int abi = LandlockAbi();
+  const int failed = InChild([&] {
+    if (Status st = LockDownHelperProcess({(dir / "allowed").string(), "/proc"}); !st) {
+      std::fprintf(stderr, "%s\n", st.error().ToString().c_str());
+      return 50;
+    }
+    int bad = 0;
+    const int fd = ::open((dir / "allowed").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) ++bad;
+    ::close(fd);
+    if (abi > 0) {
+      bad += ExpectErrno(::open((dir / "secret").c_str(), O_RDONLY | O_CLOEXEC), EACCES, "read");
+      bad += ExpectErrno(::open((dir / "new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600),
+                         EACCES, "create");
+      bad += ExpectErrno(::open("/etc/passwd", O_RDONLY | O_CLOEXEC), EACCES, "read /etc");
+    }
+    if (abi >= 6) bad += ExpectErrno(::kill(::getppid(), 0), EPERM, "signal the parent");
+    bad += ExpectErrno(::unshare(CLONE_NEWUSER), EPERM, "unshare (seccomp)");
+    std::ifstream status("/proc/self/status");
+    std::string line, want_nnp = "NoNewPrivs:\t1", want_seccomp = "Seccomp:\t2";
+    bool nnp = false, seccomp = false, caps_empty = true;
+    while (std::getline(status, line)) {
+      nnp = nnp || line == want_nnp;
+      seccomp = seccomp || line == want_seccomp;
+      if (line.starts_with("CapEff:") || line.starts_with("CapPrm:")) {
+        caps_empty = caps_empty && line.ends_with("0000000000000000");
+      }
+    }
+    if (!nnp || !seccomp || !caps_empty) {
+      std::fprintf(stderr, "status: nnp %d seccomp %d caps_empty %d\n", nnp, seccomp, caps_empty);
+      ++bad;
+    }
+    return bad;
+  });
+  EXPECT_EQ(failed, 0);
+  EXPECT_FALSE(fs::exists(dir / "new"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

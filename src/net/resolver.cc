@@ -1,6 +1,9 @@
 #include "net/resolver.h"
 
 #include <netdb.h>
+#include <stdlib.h>
+
+#include <climits>
 
 #include <condition_variable>
 #include <deque>
@@ -94,6 +97,26 @@ class SystemResolver : public Resolver {
 };
 
 }  // namespace
+
+std::vector<std::string> SystemResolverFiles() {
+  std::vector<std::string> files = {
+      "/etc/nsswitch.conf",
+      "/etc/host.conf",
+      "/etc/hosts",
+      "/etc/resolv.conf",
+      "/etc/gai.conf",
+      "/etc/services",
+      "/etc/protocols",
+      "/etc/ld.so.cache",
+      "/lib",
+      "/lib64",
+      "/usr/lib",
+      "/usr/lib64",
+  };
+  char target[PATH_MAX];
+  if (::realpath("/etc/resolv.conf", target) != nullptr) files.emplace_back(target);
+  return files;
+}
 
 std::unique_ptr<Resolver> MakeSystemResolver(ResolverOverrides overrides, size_t threads) {
   return std::make_unique<SystemResolver>(std::move(overrides), threads, false);

@@ -38,6 +38,12 @@ class Resolver {
 // never waits on DNS; their late answers are dropped by whoever gave the callback.
 std::unique_ptr<Resolver> MakeSystemResolver(ResolverOverrides overrides = {}, size_t threads = 4);
 
+// What getaddrinfo(3) reads on this host, for a process that may read nothing else (the bridge,
+// linux/helper_lockdown.h): the name-service and resolver configuration, the hosts file, the
+// target of /etc/resolv.conf when it is a link (systemd-resolved, resolvconf), and the library
+// directories the name-service modules are loaded from.
+std::vector<std::string> SystemResolverFiles();
+
 // Only `overrides`; every other name fails with "not in the resolver overrides". For tests,
 // which must never send a DNS query anywhere.
 std::unique_ptr<Resolver> MakeStaticResolver(ResolverOverrides overrides);

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sys.h"
+#include "linux/helper_lockdown.h"
+#include "net/resolver.h"
 #include "runner/network_bridge.h"
 
 namespace cordon {
@@ -103,6 +105,12 @@ void CloseAllExcept(std::vector<int> keep) {
   for (const UniqueFd& l : listeners) keep.push_back(l.get());
   CloseAllExcept(keep);  // `null` too, when it is above 2
 
+  // From here on the bridge parses what sandboxed commands send: it keeps its descriptors and its
+  // network, and gives up everything else (linux/helper_lockdown.h), before its threads start.
+  if (Status locked = LockDownHelperProcess(SystemResolverFiles()); !locked) {
+    (void)SendLine(socket.get(), Dump(json{{"error", locked.error().ToString()}}));
+    ::_exit(1);
+  }
   auto proxy = StartNetworkBridge(network, std::move(listeners));
   if (!proxy) {
     (void)SendLine(socket.get(), Dump(json{{"error", proxy.error().ToString()}}));

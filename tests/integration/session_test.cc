@@ -579,7 +579,14 @@ TEST_F(ServeNetworkTest, ProxyModeServesAllowedNamesAndReportsWhatEachSessionHad
   EXPECT_EQ(r["result"]["blocked_hosts"], json::array()) << r.dump();
   // serve stays single-threaded: the proxy runs in a bridge process.
   EXPECT_EQ(ThreadsOf(s.pid()), 1);
-  EXPECT_EQ(BridgesOf(s.pid()).size(), 1u);
+  ASSERT_EQ(BridgesOf(s.pid()).size(), 1u);
+  // The bridge parses what the command sends, on the host: it is locked down
+  // (linux/helper_lockdown.h; the Landlock part is checked in linux/layers_test.cc).
+  const std::string status = ReadFile("/proc/" + std::to_string(BridgesOf(s.pid())[0]) + "/status");
+  for (const char* field : {"\nNoNewPrivs:\t1\n", "\nSeccomp:\t2\n",
+                            "\nCapEff:\t0000000000000000\n", "\nCapPrm:\t0000000000000000\n"}) {
+    EXPECT_NE(status.find(field), std::string::npos) << field << " in\n" << status;
+  }
 
   // A name outside the allowed domains: 403 from the proxy, twice, and the exited session's
   // result lists it. Direct TCP to the host's loopback has no route.
