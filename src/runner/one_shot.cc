@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "linux/sandbox.h"
-#include "runner/network_bridge.h"
+#include "runner/bridge_process.h"
 
 namespace cordon {
 namespace {
@@ -131,18 +132,17 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
   observer->SandboxSetupStarted();
   auto sandbox = Sandbox::Start(**prepared, OneShotInit, &args);
   if (!sandbox) return SetupFailure(sandbox.error());
-  // Proxy mode and host ports: serve the init's loopback listeners from here, on a thread. Safe
-  // without a bridge process (runner/bridge_process.h, which serve needs): the sandbox was cloned
-  // before the thread starts, this function never clones again, and the init only _Forks and
-  // execs the command, allocating nothing, so no lock of the thread can ever be inherited.
-  std::unique_ptr<ProxyServer> proxy;
+  // Proxy mode and host ports: the init's loopback listeners are served by a bridge process
+  // (runner/bridge_process.h), which locks itself down before it parses anything the command
+  // sends; cordon itself keeps its rights (it removes placeholders and writes the report later).
+  std::unique_ptr<BridgeProcess> bridge;
   if (auto listeners = sandbox->TakeNetworkListeners(); !listeners.empty()) {
-    auto bridge = StartNetworkBridge(plan.network, std::move(listeners));
-    if (!bridge) {
+    auto started = BridgeProcess::Start(plan.network, std::move(listeners));
+    if (!started) {
       sandbox->Reap(true);
-      return SetupFailure(bridge.error());
+      return SetupFailure(started.error());
     }
-    proxy = std::move(*bridge);
+    bridge = std::move(*started);
   }
   auto ready = sandbox->WaitReady();
   if (!ready) return SetupFailure(ready.error());
@@ -178,9 +178,15 @@ ExecOutcome RunOneShot(const Plan& plan, RunObserver* observer) {
   const int init_status = sandbox->Reap(false);
   observer->CommandEnded();
   ExecOutcome out;
-  if (proxy) {
-    proxy->Stop();
-    out.blocked_hosts = proxy->BlockedHosts();
+  if (bridge) {
+    // Asked after the command ended: nothing in the sandbox can reach the proxy any more.
+    if (auto blocked = bridge->BlockedHosts()) {
+      out.blocked_hosts = std::move(*blocked);
+    } else {
+      std::fprintf(stderr, "cordon: warning: what the network proxy refused is unknown: %s\n",
+                   blocked.error().ToString().c_str());
+    }
+    bridge->Stop();
   }
   if (got != static_cast<ssize_t>(sizeof record)) {
     std::string how = WIFSIGNALED(init_status)
