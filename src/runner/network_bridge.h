@@ -1,6 +1,6 @@
 // The host side of the sandbox's network in "proxy" mode and for host ports: serves the
-// listeners the init created on the sandbox's loopback with cordon's ProxyServer (net/), in the
-// cordon process, on a thread started after the sandbox was cloned.
+// listeners the init created on the sandbox's loopback with cordon's ProxyServer (net/), on
+// threads of the process that calls it: the locked-down bridge process (bridge_process.h).
 #pragma once
 
 #include <memory>
