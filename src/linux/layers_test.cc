@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -26,6 +27,7 @@
 #include "linux/landlock.h"
 #include "linux/seccomp_filter.h"
 #include "linux/syscalls.h"
+#include "net/resolver.h"
 
 namespace cordon {
 namespace {
@@ -184,6 +186,36 @@ TEST(HelperLockdown, LeavesReadingTheGivenFilesAndNothingElse) {
   EXPECT_EQ(failed, 0);
   EXPECT_FALSE(fs::exists(dir / "new"));
   fs::remove_all(dir);
+}
+
+// With the files the bridge is given (net/resolver.h), name resolution still works: "localhost"
+// through nsswitch.conf and /etc/hosts (no DNS query leaves the machine).
+TEST(HelperLockdown, NameResolutionStillWorksWithTheResolverFiles) {
+  const int failed = InChild([] {
+    if (!LockDownHelperProcess(SystemResolverFiles()).ok()) return 50;
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo("localhost", "80", &hints, &found);
+    if (rc != 0) {
+      std::fprintf(stderr, "getaddrinfo: %s\n", gai_strerror(rc));
+      return 1;
+    }
+    int bad = 1;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      if (a->ai_family == AF_INET &&
+          reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK)) {
+        bad = 0;
+      }
+      if (a->ai_family == AF_INET6 &&
+          IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)) {
+        bad = 0;
+      }
+    }
+    ::freeaddrinfo(found);
+    return bad;
+  });
+  EXPECT_EQ(failed, 0);
 }
 
 }  // namespace
