@@ -1,5 +1,6 @@
 // Shared by the loopback OTLP tests: a tiny collector on 127.0.0.1, OTLP JSON checked against the
-// protobuf message types that @opentelemetry/otlp-transformer ships, and attribute helpers.
+// protobuf message types that @opentelemetry/otlp-transformer ships, attribute helpers, and a
+// minimal test runner.
 'use strict';
 
 const assert = require('assert');
@@ -99,4 +100,27 @@ function spansOf(requests) {
   return { spans, resources };
 }
 
-module.exports = { listen, validateWithReference, attrs, collector, spansOf };
+// test(name, fn) runs one async test and records "ok"/"FAIL"; finish() prints the tally and exits
+// with 1 if any failed.
+function runner() {
+  let passed = 0;
+  let failed = 0;
+  return {
+    async test(name, fn) {
+      try {
+        await fn();
+        passed++;
+        console.log(`ok ${name}`);
+      } catch (e) {
+        failed++;
+        console.error(`FAIL ${name}: ${e.stack}`);
+      }
+    },
+    finish() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exit(failed === 0 ? 0 : 1);
+    },
+  };
+}
+
+module.exports = { listen, validateWithReference, attrs, collector, spansOf, runner };

@@ -19,7 +19,7 @@ const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
-const { listen, attrs, collector, spansOf } = require('./otlp_check');
+const { listen, attrs, collector, spansOf, runner } = require('./otlp_check');
 
 const REQ_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const REQ_PARENT = '00f067aa0ba902b7';
@@ -29,8 +29,7 @@ const ENV_TRACEPARENT = `00-${ENV_TRACE}-${ENV_PARENT}-01`;
 const PRINT_CONTEXT = 'echo "TP=$TRACEPARENT"; echo "TS=$TRACESTATE"; exit 3';
 const testUid = process.getuid() === 0 && process.env.CORDON_TEST_UID
   ? Number(process.env.CORDON_TEST_UID) : null;
-let passed = 0;
-let failed = 0;
+const { test, finish } = runner();
 
 // A directory with config.toml, a workspace and a home, owned by the user cordon runs as; and
 // the cordon binary (a copy every user can run, when that user is not us).
@@ -147,17 +146,6 @@ async function waitFor(predicate, ms = 3000) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return predicate();
-}
-
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed++;
-    console.error(`FAIL ${name}: ${e.stack}`);
-  }
 }
 
 function byTrace(spans, traceId) {
@@ -437,8 +425,7 @@ async function main() {
     assert.deepStrictEqual(denialsOf('cordon.command'), [0, 1, 2, 3]);
   });
 
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  finish();
 }
 
 main();
