@@ -9,6 +9,7 @@
 
 #include "base/sys.h"
 #include "linux/sandbox.h"
+#include "net/blocked_hosts_json.h"
 
 namespace cordon {
 namespace {
@@ -55,15 +56,8 @@ nlohmann::ordered_json RunReportJson(const ExecOutcome& outcome, const RunReport
   report["duration_ms"] =
       static_cast<double>(static_cast<int64_t>(context.duration_ms * 1000)) / 1000;
   report["profile"] = OrNull(context.profile);
-  J blocked = J::array();
-  for (const BlockedHost& b : outcome.blocked_hosts) {
-    blocked.push_back(J{{"host", b.host},
-                        {"port", b.port},
-                        {"protocols", b.protocols},
-                        {"reason", b.reason},
-                        {"count", b.count}});
-  }
-  report["network"] = J{{"mode", OrNull(context.network_mode)}, {"blocked_hosts", blocked}};
+  report["network"] = J{{"mode", OrNull(context.network_mode)},
+                        {"blocked_hosts", BlockedHostsToJson(outcome.blocked_hosts)}};
   return report;
 }
 

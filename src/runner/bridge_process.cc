@@ -15,6 +15,7 @@
 
 #include "base/sys.h"
 #include "linux/helper_lockdown.h"
+#include "net/blocked_hosts_json.h"
 #include "net/resolver.h"
 #include "runner/network_bridge.h"
 
@@ -42,18 +43,6 @@ bool SendLine(int fd, const std::string& line) {
     done += static_cast<size_t>(n);
   }
   return true;
-}
-
-json BlockedHostsJson(const std::vector<BlockedHost>& hosts) {
-  json list = json::array();
-  for (const BlockedHost& b : hosts) {
-    list.push_back({{"host", b.host},
-                    {"port", b.port},
-                    {"protocols", b.protocols},
-                    {"reason", b.reason},
-                    {"count", b.count}});
-  }
-  return json{{"blocked_hosts", std::move(list)}};
 }
 
 // Closes every descriptor from 3 up except `keep`.
@@ -124,7 +113,9 @@ void CloseAllExcept(std::vector<int> keep) {
     if (n <= 0) break;  // cordon closed its end (or is gone): stop serving
     for (ssize_t i = 0; i < n; ++i) {
       if (requests[i] != 'b') ::_exit(1);  // not cordon speaking
-      if (!SendLine(socket.get(), Dump(BlockedHostsJson((*proxy)->BlockedHosts())))) ::_exit(0);
+      if (!SendLine(socket.get(),
+                    Dump(json{{"blocked_hosts", BlockedHostsToJson((*proxy)->BlockedHosts())}})))
+        ::_exit(0);
     }
   }
   // The kernel closes the listeners and every tunnel; nothing is left to flush.
@@ -133,18 +124,7 @@ void CloseAllExcept(std::vector<int> keep) {
 
 Result<std::vector<BlockedHost>> ParseBlockedHosts(const std::string& line) {
   try {
-    const json j = json::parse(line);
-    std::vector<BlockedHost> out;
-    for (const json& e : j.at("blocked_hosts")) {
-      BlockedHost b;
-      b.host = e.at("host").get<std::string>();
-      b.port = e.at("port").get<uint16_t>();
-      b.protocols = e.at("protocols").get<std::vector<std::string>>();
-      b.reason = e.at("reason").get<std::string>();
-      b.count = e.at("count").get<uint64_t>();
-      out.push_back(std::move(b));
-    }
-    return out;
+    return BlockedHostsFromJson(json::parse(line).at("blocked_hosts"));
   } catch (const json::exception& e) {
     return PlainError("read the blocked hosts from the network bridge", e.what());
   }

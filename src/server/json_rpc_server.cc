@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sys.h"
+#include "net/blocked_hosts_json.h"
 
 namespace cordon {
 namespace {
@@ -46,18 +47,6 @@ T Required(const json& params, const char* name) {
   auto v = Optional<T>(params, name);
   if (!v) throw ParamError{std::string("missing parameter \"") + name + "\""};
   return *v;
-}
-
-json BlockedHostsToJson(const std::vector<BlockedHost>& hosts) {
-  json list = json::array();
-  for (const BlockedHost& b : hosts) {
-    list.push_back({{"host", b.host},
-                    {"port", b.port},
-                    {"protocols", b.protocols},
-                    {"reason", b.reason},
-                    {"count", b.count}});
-  }
-  return list;
 }
 
 json CallResultToJson(const CallResult& r) {
