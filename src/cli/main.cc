@@ -81,36 +81,53 @@ void DescribeRun(RunTrace& trace, Resolved& resolved) {
   trace.ApplyChildEnvironment(resolved.plan.env);
 }
 
-// `report`: the --json-report destination (none if not asked for); written once the run ends.
-int RunExec(const Invocation& inv, RunReporter& report) {
+// What `cordon exec` needs before anything runs: a command, the config, and [otel], validated
+// before anything is installed or run.
+struct ExecSettings {
+  Config config;
+  OtelSettings otel;
+};
+Result<ExecSettings> LoadExecSettings(const Invocation& inv) {
   if (inv.command.empty()) {
-    return report.Fail(
-        PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
+    return PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]");
   }
   auto config = LoadInvocationConfig(inv);
-  if (!config) return report.Fail(config.error());
-  // [otel] is validated before anything is installed or run.
+  if (!config) return config.error();
   auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
-  if (!otel) return report.Fail(otel.error());
-  Telemetry telemetry(std::move(*otel));
-  RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
+  if (!otel) return otel.error();
+  return ExecSettings{std::move(*config), std::move(*otel)};
+}
 
+// Policy resolution as the trace's resolve_policy phase, then the run's details on the trace and
+// the report. A failure finishes the trace with it.
+Result<Resolved> ResolveForRun(Config config, const Invocation& inv, RunTrace& trace,
+                               RunReporter& report) {
   trace.StartPhase(RunPhase::kResolvePolicy);
-  auto resolved = ResolveWith(std::move(*config), inv, /*need_command=*/true);
+  auto resolved = ResolveWith(std::move(config), inv, /*need_command=*/true);
   if (!resolved) {
     trace.EndPhase(RunPhase::kResolvePolicy, resolved.error().ToString());
     RunOutcome failed;
     failed.error = resolved.error().ToString();
     trace.Finish(failed);
-    return report.Fail(resolved.error());
+    return resolved.error();
   }
   trace.EndPhase(RunPhase::kResolvePolicy);
-  const Plan& plan = resolved->plan;
   DescribeRun(trace, *resolved);
   report.SetPolicy(resolved->policy.profile, NetworkModeName(resolved->policy.network.mode));
+  return resolved;
+}
+
+// `report`: the --json-report destination (none if not asked for); written once the run ends.
+int RunExec(const Invocation& inv, RunReporter& report) {
+  auto settings = LoadExecSettings(inv);
+  if (!settings) return report.Fail(settings.error());
+  Telemetry telemetry(std::move(settings->otel));
+  RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
+  auto resolved = ResolveForRun(std::move(settings->config), inv, trace, report);
+  if (!resolved) return report.Fail(resolved.error());
 
   TraceObserver observer(trace);
-  ExecOutcome outcome = RunOneShot(plan, &observer);
+  ExecOutcome outcome = RunOneShot(resolved->plan, &observer);
   trace.Finish(TracedOutcome(outcome));
   // What the network proxy refused, so the agent learns which hosts to ask for.
   const std::string blocked = FormatBlockedHosts(outcome.blocked_hosts);
@@ -132,32 +149,17 @@ void ReportToRawTerminal(const std::string& message) {
 // `cordon exec --tty`: the command on a PTY in a runner, bridged to the user's terminal. Traced
 // as `cordon exec` is; the exporter thread starts only after the runner's clone (TraceObserver).
 int RunExecTty(const Invocation& inv, RunReporter& report) {
-  if (inv.command.empty()) {
-    return report.Fail(
-        PlainError("nothing to run", "give a command: cordon exec [OPTIONS] -- COMMAND [ARGS]"));
-  }
-  auto config = LoadInvocationConfig(inv);
-  if (!config) return report.Fail(config.error());
-  auto otel = OtelSettingsFromDocument(config->document.get(), config->path);
-  if (!otel) return report.Fail(otel.error());
-  Telemetry telemetry(std::move(*otel), ReportToRawTerminal, ExportIn::kThreadLater);
+  auto settings = LoadExecSettings(inv);
+  if (!settings) return report.Fail(settings.error());
+  Telemetry telemetry(std::move(settings->otel), ReportToRawTerminal, ExportIn::kThreadLater);
   RunTrace trace(telemetry, IncomingTraceContext::FromEnvironment());
   trace.SetRootAttribute("cordon.tty", true);
-
-  trace.StartPhase(RunPhase::kResolvePolicy);
-  auto resolved = ResolveWith(std::move(*config), inv, /*need_command=*/true);
+  auto resolved = ResolveForRun(std::move(settings->config), inv, trace, report);
   if (!resolved) {
-    trace.EndPhase(RunPhase::kResolvePolicy, resolved.error().ToString());
-    RunOutcome failed;
-    failed.error = resolved.error().ToString();
-    trace.Finish(failed);
     telemetry.StartExport();  // no runner was cloned
     telemetry.Shutdown();
     return report.Fail(resolved.error());
   }
-  trace.EndPhase(RunPhase::kResolvePolicy);
-  DescribeRun(trace, *resolved);
-  report.SetPolicy(resolved->policy.profile, NetworkModeName(resolved->policy.network.mode));
 
   TraceObserver observer(trace, &telemetry);
   const ExecOutcome outcome = RunInteractive(resolved->plan, &observer);
