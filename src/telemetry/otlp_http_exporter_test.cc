@@ -272,11 +272,17 @@ TEST(OtlpHttpExporter, QueueIsBounded) {
   EXPECT_FALSE(exporter.Enqueue(MakeSpan("late")));
 }
 
+// Telemetry settings that export to 127.0.0.1:`port`.
+OtelSettings ExportingTo(int port, milliseconds timeout) {
+  OtelSettings settings;
+  settings.otlp_http =
+      OtlpHttpSettings{"http://127.0.0.1:" + std::to_string(port) + "/v1/traces", {}, timeout};
+  return settings;
+}
+
 TEST(Telemetry, UnreachableCollectorNeverDelaysExitBeyondTheConfiguredTimeout) {
   LoopbackSocket blackhole = Bind(true);
-  OtelSettings settings;
-  settings.otlp_http = OtlpHttpSettings{
-      "http://127.0.0.1:" + std::to_string(blackhole.port) + "/v1/traces", {}, milliseconds(300)};
+  const OtelSettings settings = ExportingTo(blackhole.port, milliseconds(300));
   Reports reports;
   Telemetry telemetry(settings, reports.Reporter());
   SpanRecord s = MakeSpan("x");
@@ -454,11 +460,7 @@ TEST(ExporterProcess, ChildFlushBudgetEndsBeforeTheParentsDeadline) {
 
 TEST(Telemetry, ExportInProcessHasNoThreadInTheCaller) {
   TinyCollector collector(200);
-  OtelSettings settings;
-  settings.otlp_http =
-      OtlpHttpSettings{"http://127.0.0.1:" + std::to_string(collector.port()) + "/v1/traces",
-                       {},
-                       milliseconds(2000)};
+  const OtelSettings settings = ExportingTo(collector.port(), milliseconds(2000));
   auto count_tasks = [] {
     size_t n = 0;
     DIR* d = opendir("/proc/self/task");
@@ -477,11 +479,7 @@ TEST(Telemetry, ExportInProcessHasNoThreadInTheCaller) {
 
 TEST(Telemetry, ExportLaterHoldsSpansUntilStartExport) {
   TinyCollector collector(200);
-  OtelSettings settings;
-  settings.otlp_http =
-      OtlpHttpSettings{"http://127.0.0.1:" + std::to_string(collector.port()) + "/v1/traces",
-                       {},
-                       milliseconds(2000)};
+  const OtelSettings settings = ExportingTo(collector.port(), milliseconds(2000));
   Reports reports;
   Telemetry telemetry(settings, reports.Reporter(), ExportIn::kThreadLater);
   EXPECT_TRUE(telemetry.exporting());
