@@ -27,6 +27,46 @@ int AddPath(int ruleset_fd, int fd, uint64_t access) {
   return sys_landlock_add_rule(ruleset_fd, kLandlockRulePathBeneath, &attr);
 }
 
+// A ruleset handling every filesystem right of `abi`, the TCP rights in `handled_net` (ABI 4+)
+// and, at ABI 6+, scoping abstract unix sockets and signals to the domain: a process cannot
+// reach an abstract socket or signal a process outside it.
+Result<UniqueFd> CreateRuleset(int abi, uint64_t handled_net) {
+  sys_landlock_ruleset_attr attr{};
+  attr.handled_access_fs = HandledFs(abi);
+  size_t size = sizeof(uint64_t);
+  if (abi >= 4) {
+    attr.handled_access_net = handled_net;
+    size = 2 * sizeof(uint64_t);
+  }
+  if (abi >= 6) {
+    attr.scoped = landlock_scope::kAbstractUnixSocket | landlock_scope::kSignal;
+    size = sizeof attr;
+  }
+  const int fd = sys_landlock_create_ruleset(&attr, size, 0);
+  if (fd < 0) return ErrnoError("create a Landlock ruleset");
+  return UniqueFd(fd);
+}
+
+// Grants `access` beneath `path` (file rights only, when it is not a directory: the kernel
+// refuses others on a file). A path that does not exist is skipped.
+Status GrantPath(int ruleset_fd, const std::string& path, uint64_t access) {
+  using namespace landlock_fs;
+  const int pfd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (pfd < 0) {
+    if (errno == ENOENT) return OkStatus();
+    return ErrnoError("open " + path + " for Landlock", path);
+  }
+  UniqueFd path_fd(pfd);
+  struct stat st;
+  if (::fstat(pfd, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    access &= kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
+  }
+  if (AddPath(ruleset_fd, pfd, access) != 0) {
+    return ErrnoError("add Landlock rule for " + path, path);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 int LandlockAbi() {
@@ -51,26 +91,14 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
   out.read_access = kExecute | kReadFile | kReadDir;
   out.write_access = handled;
 
-  sys_landlock_ruleset_attr attr{};
-  attr.handled_access_fs = handled;
-  size_t size = sizeof(uint64_t);
-  if (out.abi >= 4) {
-    // TCP is handled only when the plan denies it; otherwise the network namespace (or nothing,
-    // for "full") decides, and handling it here would block what the policy allows.
-    if (plan.landlock_tcp_denied)
-      attr.handled_access_net = landlock_net::kBindTcp | landlock_net::kConnectTcp;
-    size = 2 * sizeof(uint64_t);
-  }
-  if (out.abi >= 6) {
-    // Abstract unix sockets and signals are scoped to the sandbox: a command cannot reach an
-    // abstract socket or signal a process outside (the network namespace already separates
-    // abstract sockets when it is used; this also covers "full" network mode).
-    attr.scoped = landlock_scope::kAbstractUnixSocket | landlock_scope::kSignal;
-    size = sizeof attr;
-  }
-  int fd = sys_landlock_create_ruleset(&attr, size, 0);
-  if (fd < 0) return ErrnoError("create a Landlock ruleset");
-  out.fd.reset(fd);
+  // TCP is handled only when the plan denies it; otherwise the network namespace (or nothing,
+  // for "full") decides, and handling it here would block what the policy allows. Abstract
+  // sockets and signals are scoped to the sandbox (the network namespace already separates
+  // abstract sockets when it is used; this also covers "full" network mode).
+  auto ruleset = CreateRuleset(
+      out.abi, plan.landlock_tcp_denied ? landlock_net::kBindTcp | landlock_net::kConnectTcp : 0);
+  if (!ruleset) return ruleset.error();
+  out.fd = std::move(*ruleset);
 
   // TCP connect to the listeners on the sandbox's loopback (proxies, host ports) stays possible
   // when TCP is otherwise denied.
@@ -85,21 +113,8 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
     }
   }
   for (const auto& grant : plan.landlock) {
-    int pfd = ::open(grant.path.c_str(), O_PATH | O_CLOEXEC);
-    if (pfd < 0) {
-      if (errno == ENOENT) continue;
-      return ErrnoError("open " + grant.path + " for Landlock", grant.path);
-    }
-    UniqueFd path_fd(pfd);
-    struct stat st;
-    uint64_t access = grant.write ? out.write_access : out.read_access;
-    if (::fstat(pfd, &st) == 0 && !S_ISDIR(st.st_mode)) {
-      // Rules on files may carry file rights only.
-      access &= kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
-    }
-    if (AddPath(out.fd.get(), pfd, access) != 0) {
-      return ErrnoError("add Landlock rule for " + grant.path, grant.path);
-    }
+    CORDON_TRY(
+        GrantPath(out.fd.get(), grant.path, grant.write ? out.write_access : out.read_access));
   }
   // The host device nodes bound into the sandbox's /dev: usable for reading and writing.
   for (const char* dev :
@@ -130,32 +145,12 @@ Result<LandlockRuleset> BuildLandlockRuleset(const Plan& plan) {
 Result<int> RestrictHelperToReading(const std::vector<std::string>& readable) {
   const int abi = LandlockAbi();
   if (abi == 0) return 0;
-  using namespace landlock_fs;
-  sys_landlock_ruleset_attr attr{};
-  attr.handled_access_fs = HandledFs(abi);
-  size_t size = sizeof(uint64_t);
-  if (abi >= 6) {
-    attr.scoped = landlock_scope::kAbstractUnixSocket | landlock_scope::kSignal;
-    size = sizeof attr;
-  }
-  const int fd = sys_landlock_create_ruleset(&attr, size, 0);
-  if (fd < 0) return ErrnoError("create a Landlock ruleset");
-  UniqueFd ruleset(fd);
+  auto ruleset = CreateRuleset(abi, 0);
+  if (!ruleset) return ruleset.error();
   for (const std::string& path : readable) {
-    const int pfd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
-    if (pfd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) continue;
-      return ErrnoError("open " + path + " for Landlock", path);
-    }
-    UniqueFd path_fd(pfd);
-    struct stat st;
-    if (::fstat(pfd, &st) != 0) return ErrnoError("stat " + path, path);
-    const uint64_t access = S_ISDIR(st.st_mode) ? (kReadFile | kReadDir) : kReadFile;
-    if (AddPath(ruleset.get(), pfd, access) != 0) {
-      return ErrnoError("add Landlock rule for " + path, path);
-    }
+    CORDON_TRY(GrantPath(ruleset->get(), path, landlock_fs::kReadFile | landlock_fs::kReadDir));
   }
-  if (sys_landlock_restrict_self(ruleset.get()) != 0) return ErrnoError("apply Landlock");
+  if (sys_landlock_restrict_self(ruleset->get()) != 0) return ErrnoError("apply Landlock");
   return abi;
 }
 
